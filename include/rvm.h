@@ -1,0 +1,2 @@
+/* rvm.h -- the classic RVM interface; see <lrvm.h>.  */
+#include <lrvm.h>

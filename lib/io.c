@@ -1,0 +1,131 @@
+/* io.c -- the library's file system calls.  Each retries EINTR and
+   completes short transfers, so no caller handles either; files are
+   always opened relative to the store directory, without following
+   symbolic links, and close-on-exec.  */
+
+#include "lrvm-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef O_CLOEXEC
+# define O_CLOEXEC 0
+#endif
+#ifndef O_NOFOLLOW
+# define O_NOFOLLOW 0
+#endif
+
+int
+lrvm__open_at (int dirfd, const char *name, int flags, mode_t mode)
+{
+  int fd;
+
+  do
+    fd = openat (dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+/* Read up to LEN bytes at OFF; *GOT is short only at end of file.  */
+int
+lrvm__read_at (int fd, void *buf, size_t len, uint64_t off, size_t *got)
+{
+  size_t done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = pread (fd, (char *) buf + done, len - done,
+                         (off_t) (off + done));
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      if (n == 0)
+        break;
+      done += (size_t) n;
+    }
+  *got = done;
+  return 0;
+}
+
+int
+lrvm__write_at (int fd, const void *buf, size_t len, uint64_t off)
+{
+  size_t done = 0;
+  int e;
+
+  if ((e = LRVM_FAILPOINT ("io.write")) != 0)
+    {
+      errno = e;
+      return -1;
+    }
+  while (done < len)
+    {
+      ssize_t n = pwrite (fd, (const char *) buf + done, len - done,
+                          (off_t) (off + done));
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      if (n == 0)
+        {
+          errno = EIO;
+          return -1;
+        }
+      done += (size_t) n;
+    }
+  return 0;
+}
+
+int
+lrvm__file_size (int fd, uint64_t *size)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) != 0)
+    return -1;
+  *size = (uint64_t) st.st_size;
+  return 0;
+}
+
+int
+lrvm__resize (int fd, uint64_t size)
+{
+  int r;
+
+  do
+    r = ftruncate (fd, (off_t) size);
+  while (r != 0 && errno == EINTR);
+  return r;
+}
+
+int
+lrvm__unlink_at (int dirfd, const char *name)
+{
+  return unlinkat (dirfd, name, 0);
+}
+
+int
+lrvm__rename_at (int dirfd, const char *from, const char *to)
+{
+  return renameat (dirfd, from, dirfd, to);
+}
+
+/* Close FD, keeping errno.  Not retried on EINTR: the descriptor is
+   released either way on the systems we support.  */
+void
+lrvm__close (int fd)
+{
+  int saved = errno;
+
+  if (fd >= 0)
+    close (fd);
+  errno = saved;
+}

@@ -1,0 +1,42 @@
+/* lock.c -- the store lock, held on the log's lock file for a handle's
+   lifetime.  configure chose flock, open-file-description locks or
+   classic fcntl locks; the first two also exclude a second handle in
+   the same process, and store.c checks that case for all three.  */
+
+#include "lrvm-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_FILE_H
+# include <sys/file.h>
+#endif
+
+/* Take an exclusive lock on FD without waiting: 0, or -1 with errno
+   EWOULDBLOCK when another handle holds it.  */
+int
+lrvm__lock (int fd)
+{
+  int r;
+
+#if defined LRVM_LOCK_FLOCK
+  do
+    r = flock (fd, LOCK_EX | LOCK_NB);
+  while (r != 0 && errno == EINTR);
+#else
+  struct flock fl;
+
+  memset (&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+# if defined LRVM_LOCK_OFD
+  r = fcntl (fd, F_OFD_SETLK, &fl);
+# else
+  r = fcntl (fd, F_SETLK, &fl);
+# endif
+#endif
+  if (r != 0 && (errno == EACCES || errno == EAGAIN))
+    errno = EWOULDBLOCK;
+  return r;
+}

@@ -1,0 +1,486 @@
+/* log.c -- the redo log at run time: record encoding, append, group
+   commit, flush, growth, and the header slots.
+
+   Committers encode their record into an in-memory buffer under the
+   log mutex.  A committer that needs its record written (or durable)
+   and finds no writer at work becomes the leader: it takes the whole
+   buffer, writes it with one pwrite and, for a durable commit, flushes
+   once, for itself and everyone who appended before it.  The others
+   wait on the condition variable.  A failed write or flush poisons the
+   log: every later commit is refused until the store is reopened.  */
+
+#include "lrvm-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+lrvm__log_init (struct lrvm_log *L)
+{
+  memset (L, 0, sizeof *L);
+  L->fd = -1;
+  if (pthread_mutex_init (&L->mu, NULL) != 0)
+    return lrvm__error (0, RVM_ENOMEM, "rvm_open: no mutex");
+  if (pthread_cond_init (&L->cv, NULL) != 0)
+    {
+      pthread_mutex_destroy (&L->mu);
+      return lrvm__error (0, RVM_ENOMEM, "rvm_open: no condition variable");
+    }
+  return 0;
+}
+
+void
+lrvm__log_destroy (struct lrvm_log *L)
+{
+  lrvm__names_clear (&L->names);
+  free (L->names.v);
+  free (L->buf);
+  free (L->spare);
+  pthread_cond_destroy (&L->cv);
+  pthread_mutex_destroy (&L->mu);
+}
+
+/* Read both header slots of FD and return the newest valid one in H:
+   0, RVM_ECORRUPT if neither checks, RVM_EVERSION if the newest is of
+   a format this version cannot read, RVM_EIO on a read error.  */
+int
+lrvm__log_read_header (int fd, struct lrvm_header *h)
+{
+  unsigned char slots[LRVM_HDR_SLOTS * LRVM_HDR_SLOT_SIZE];
+  struct lrvm_header cand;
+  size_t got;
+  int i, best = 0, found = 0;
+
+  if (lrvm__read_at (fd, slots, sizeof slots, 0, &got) != 0)
+    return RVM_EIO;
+  if (got < sizeof slots)
+    return RVM_ECORRUPT;
+  for (i = 0; i < LRVM_HDR_SLOTS; i++)
+    {
+      int d = lrvm__header_decode (slots + i * LRVM_HDR_SLOT_SIZE, &cand);
+      if (d == -1)
+        continue;
+      if (!found || cand.generation > h->generation)
+        {
+          *h = cand;
+          best = d;
+          found = 1;
+        }
+    }
+  if (!found)
+    return RVM_ECORRUPT;
+  return best == -2 ? RVM_EVERSION : 0;
+}
+
+/* Write H into the slot its generation selects and make it durable.
+   The other slot keeps the previous header, so a torn write loses at
+   most the new one.  */
+int
+lrvm__log_write_header (struct lrvm_store *s, struct lrvm_header *h)
+{
+  unsigned char slot[LRVM_HDR_SLOT_SIZE];
+  unsigned idx = (unsigned) (h->generation % LRVM_HDR_SLOTS);
+
+  lrvm__header_encode (slot, h);
+  if (lrvm__write_at (s->log.fd, slot, sizeof slot,
+                      (uint64_t) idx * LRVM_HDR_SLOT_SIZE) != 0
+      || (s->opt.sync_mode != RVM_SYNC_NONE && lrvm__flush (s->log.fd) != 0))
+    return lrvm__syserr (s->opt.verbose, errno,
+                         "cannot write the log header of %s", s->path);
+  return 0;
+}
+
+/* Create an empty log: written under a temporary name, flushed, then
+   renamed into place, so a log file that exists always has a header.  */
+int
+lrvm__log_create (struct lrvm_store *s)
+{
+  unsigned char block[LRVM_LOG_DATA_START];
+  struct lrvm_header h;
+  int fd, e;
+
+  memset (&h, 0, sizeof h);
+  h.major = LRVM_FORMAT_MAJOR;
+  h.minor = LRVM_FORMAT_MINOR;
+  h.generation = 2;             /* slot 0 */
+  h.head_seq = 1;
+  h.head_off = LRVM_LOG_DATA_START;
+  h.epoch = 1;
+  memset (block, 0, sizeof block);
+  lrvm__header_encode (block, &h);
+
+  if (lrvm__unlink_at (s->dirfd, LRVM_LOG_TMP_NAME) != 0 && errno != ENOENT)
+    return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot remove"
+                         " %s/%s", s->path, LRVM_LOG_TMP_NAME);
+  fd = lrvm__open_at (s->dirfd, LRVM_LOG_TMP_NAME,
+                      O_RDWR | O_CREAT | O_EXCL, s->mode | 0600);
+  if (fd < 0)
+    return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot create"
+                         " the log in %s", s->path);
+  if ((e = LRVM_FAILPOINT ("log.create")) != 0
+      || lrvm__write_at (fd, block, sizeof block, 0) != 0
+      || (s->opt.sync_mode != RVM_SYNC_NONE && lrvm__flush (fd) != 0))
+    {
+      e = e ? e : errno;
+      lrvm__close (fd);
+      return lrvm__syserr (s->opt.verbose, e, "rvm_open: cannot write the"
+                           " log in %s", s->path);
+    }
+  lrvm__close (fd);
+  if (lrvm__rename_at (s->dirfd, LRVM_LOG_TMP_NAME, LRVM_LOG_NAME) != 0
+      || (s->opt.sync_mode != RVM_SYNC_NONE
+          && lrvm__flush_dir (s->dirfd) != 0))
+    return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot install"
+                         " the log in %s", s->path);
+  return 0;
+}
+
+/* Bytes the record of T takes.  Ranges longer than a u32 entry can
+   hold are split over several entries.  */
+#define ENTRY_MAX ((size_t) 1 << 30)
+
+static size_t
+record_size (const struct lrvm_trans *t, uint32_t *nentries)
+{
+  size_t len = LRVM_REC_HDR_SIZE, i, j;
+  uint32_t n = 0;
+
+  for (i = 0; i < t->nsegs; i++)
+    {
+      const struct lrvm_tseg *ts = &t->segs[i];
+      size_t name = LRVM_PAD8 (ts->seg->namelen);
+      for (j = 0; j < ts->n; j++)
+        {
+          size_t left = ts->r[j].len;
+          while (left > 0)
+            {
+              size_t piece = left < ENTRY_MAX ? left : ENTRY_MAX;
+              len += LRVM_ENT_HDR_SIZE + name + LRVM_PAD8 (piece);
+              left -= piece;
+              n++;
+            }
+        }
+    }
+  *nentries = n;
+  return len;
+}
+
+static void
+record_encode (unsigned char *p, size_t len, const struct lrvm_trans *t,
+               uint32_t nentries, uint64_t seq, uint32_t epoch)
+{
+  size_t pos = LRVM_REC_HDR_SIZE, i, j;
+
+  lrvm_put32 (p, LRVM_REC_MAGIC);
+  lrvm_put16 (p + 4, LRVM_FORMAT_MAJOR);
+  lrvm_put16 (p + 6, 0);
+  lrvm_put32 (p + 8, (uint32_t) len);
+  lrvm_put64 (p + 16, seq);
+  lrvm_put32 (p + 24, epoch);
+  lrvm_put32 (p + 28, nentries);
+  for (i = 0; i < t->nsegs; i++)
+    {
+      const struct lrvm_tseg *ts = &t->segs[i];
+      const struct lrvm_seg *g = ts->seg;
+      size_t nl = g->namelen;
+      for (j = 0; j < ts->n; j++)
+        {
+          size_t off = ts->r[j].off, left = ts->r[j].len;
+          while (left > 0)
+            {
+              size_t piece = left < ENTRY_MAX ? left : ENTRY_MAX;
+              unsigned char *e = p + pos;
+              lrvm_put16 (e, (uint16_t) nl);
+              lrvm_put16 (e + 2, 0);
+              lrvm_put32 (e + 4, (uint32_t) piece);
+              lrvm_put64 (e + 8, off);
+              pos += LRVM_ENT_HDR_SIZE;
+              memcpy (p + pos, g->name, nl);
+              memset (p + pos + nl, 0, LRVM_PAD8 (nl) - nl);
+              pos += LRVM_PAD8 (nl);
+              memcpy (p + pos, (const char *) g->base + off, piece);
+              memset (p + pos + piece, 0, LRVM_PAD8 (piece) - piece);
+              pos += LRVM_PAD8 (piece);
+              off += piece;
+              left -= piece;
+            }
+        }
+    }
+  lrvm__record_seal (p, len);
+}
+
+/* Write BUF[0..LEN) at OFF, growing the zero-filled file first if
+   needed, and flush when FLUSH.  Runs without the mutex: the caller is
+   the only writer (L->busy).  Returns 0 or an errno value.  */
+static int
+write_batch (struct lrvm_store *s, const unsigned char *buf, size_t len,
+             uint64_t off, int flush, uint64_t *file_size)
+{
+  int fd = s->log.fd, e;
+
+  if (off + len > *file_size)
+    {
+      uint64_t want = off + len + LRVM_GROW_STEP - 1;
+      want -= want % LRVM_GROW_STEP;
+      if ((e = LRVM_FAILPOINT ("log.grow")) != 0)
+        return e;
+      if (lrvm__zero_fill (fd, *file_size, want) != 0)
+        return errno;
+      *file_size = want;
+    }
+  if (len > 0)
+    {
+      if ((e = LRVM_FAILPOINT ("commit.before_write")) != 0)
+        return e;
+#ifdef LRVM_FAILPOINTS
+      /* A crash with only the first half of the batch written.  */
+      if (len >= 2 * LRVM_REC_HDR_SIZE)
+        {
+          size_t half = len / 2;
+          if (lrvm__write_at (fd, buf, half, off) != 0)
+            return errno;
+          if ((e = LRVM_FAILPOINT ("commit.partial_write")) != 0)
+            return e;
+          if (lrvm__write_at (fd, buf + half, len - half, off + half) != 0)
+            return errno;
+        }
+      else
+#endif
+      if (lrvm__write_at (fd, buf, len, off) != 0)
+        return errno;
+      if ((e = LRVM_FAILPOINT ("commit.after_write")) != 0)
+        return e;
+    }
+  if (flush)
+    {
+      if (lrvm__flush (fd) != 0)
+        return errno;
+      if ((e = LRVM_FAILPOINT ("commit.after_flush")) != 0)
+        return e;
+    }
+  return 0;
+}
+
+/* With L->mu held, make every record below UPTO written, and durable
+   if DURABLE: lead a write (and flush) or wait for the leader.  */
+static int
+drain (struct lrvm_store *s, uint64_t upto, int durable)
+{
+  struct lrvm_log *L = &s->log;
+
+  for (;;)
+    {
+      unsigned char *b;
+      size_t len, cap;
+      uint64_t off, last, file_size;
+      int flush, e;
+
+      if (L->failed)
+        return lrvm__error (s->opt.verbose, RVM_EFAILED, "commit refused:"
+                            " an earlier write or flush of the log of %s"
+                            " failed; reopen the store", s->path);
+      if (durable ? L->durable_seq >= upto : L->written_seq >= upto)
+        return 0;
+      if (L->busy)
+        {
+          pthread_cond_wait (&L->cv, &L->mu);
+          continue;
+        }
+      /* Lead: take the buffer, leave an empty one for the others.  */
+      L->busy = 1;
+      b = L->buf;
+      len = L->buf_len;
+      cap = L->buf_cap;
+      L->buf = L->spare;
+      L->buf_cap = L->spare_cap;
+      L->buf_len = 0;
+      L->spare = NULL;
+      L->spare_cap = 0;
+      last = L->next_seq;
+      off = L->tail;
+      file_size = L->file_size;
+      flush = durable && s->opt.sync_mode == RVM_SYNC_FLUSH
+              && L->durable_seq < last;
+      pthread_mutex_unlock (&L->mu);
+      e = write_batch (s, b, len, off, flush, &file_size);
+      pthread_mutex_lock (&L->mu);
+      L->spare = b;
+      L->spare_cap = cap;
+      L->file_size = file_size;
+      L->busy = 0;
+      pthread_cond_broadcast (&L->cv);
+      if (e != 0)
+        {
+          L->failed = 1;
+          return lrvm__syserr (s->opt.verbose, e, "cannot %s the log of %s",
+                               flush ? "write and flush" : "write", s->path);
+        }
+      L->tail = off + len;
+      if (flush)
+        {
+          s->st.flushes++;
+          s->st.flushed_commits += last - L->durable_seq;
+        }
+      L->written_seq = last;
+      if (flush || s->opt.sync_mode != RVM_SYNC_FLUSH)
+        L->durable_seq = last;
+      if (L->tail + L->buf_len >= L->hdr.head_off
+                                  + s->opt.truncate_threshold)
+        L->truncate_wanted = 1;
+    }
+}
+
+/* Append the record of T (if it declared anything) and, if DURABLE,
+   return only once it is durable.  */
+int
+lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
+{
+  struct lrvm_log *L = &s->log;
+  uint32_t nentries;
+  size_t len = record_size (t, &nentries), i;
+  uint64_t seq;
+  int r = 0;
+
+  pthread_mutex_lock (&L->mu);
+  while (L->busy == 2)          /* a truncation is running */
+    pthread_cond_wait (&L->cv, &L->mu);
+  if (L->failed)
+    {
+      r = lrvm__error (s->opt.verbose, RVM_EFAILED, "rvm_commit: refused:"
+                       " an earlier write or flush of the log of %s failed;"
+                       " reopen the store", s->path);
+      goto out;
+    }
+  if (nentries == 0)
+    {
+      if (durable)
+        s->st.commits++;
+      else
+        s->st.commits_noflush++;
+      goto out;
+    }
+  if (len > LRVM_REC_MAX_LEN)
+    {
+      r = lrvm__error (s->opt.verbose, RVM_ERANGE, "rvm_commit: transaction"
+                       " %d declares too much (%zu bytes in one record)",
+                       t->tid, len);
+      goto out;
+    }
+  if (L->buf_len + len > L->buf_cap)
+    {
+      size_t cap = L->buf_cap ? L->buf_cap : 65536;
+      unsigned char *nb;
+      while (cap < L->buf_len + len)
+        cap *= 2;
+      nb = realloc (L->buf, cap);
+      if (nb == NULL)
+        {
+          r = lrvm__error (s->opt.verbose, RVM_ENOMEM,
+                           "rvm_commit: out of memory");
+          goto out;
+        }
+      L->buf = nb;
+      L->buf_cap = cap;
+    }
+  for (i = 0; i < t->nsegs; i++)
+    {
+      struct lrvm_seg *g = t->segs[i].seg;
+      if (!g->logged && t->segs[i].n > 0)
+        {
+          if (lrvm__names_add (&L->names, g->name, g->namelen) != 0)
+            {
+              r = lrvm__error (s->opt.verbose, RVM_ENOMEM,
+                               "rvm_commit: out of memory");
+              goto out;
+            }
+          g->logged = 1;
+        }
+    }
+  seq = L->next_seq++;
+  record_encode (L->buf + L->buf_len, len, t, nentries, seq, L->hdr.epoch);
+  L->buf_len += len;
+  s->st.bytes_logged += len;
+  if (durable)
+    {
+      s->st.commits++;
+      r = drain (s, seq + 1, 1);
+    }
+  else
+    {
+      s->st.commits_noflush++;
+      if (L->buf_len >= LRVM_BUFFER_LIMIT && !L->busy)
+        r = drain (s, seq + 1, 0);
+    }
+  if (L->tail + L->buf_len >= L->hdr.head_off + s->opt.truncate_threshold)
+    L->truncate_wanted = 1;
+out:
+  pthread_mutex_unlock (&L->mu);
+  return r;
+}
+
+int
+lrvm__log_truncate_wanted (struct lrvm_store *s)
+{
+  int r;
+
+  pthread_mutex_lock (&s->log.mu);
+  r = s->log.truncate_wanted;
+  pthread_mutex_unlock (&s->log.mu);
+  return r;
+}
+
+/* Make every commit so far durable.  */
+int
+lrvm__log_flush (struct lrvm_store *s)
+{
+  int r;
+
+  pthread_mutex_lock (&s->log.mu);
+  r = drain (s, s->log.next_seq, 1);
+  pthread_mutex_unlock (&s->log.mu);
+  return r;
+}
+
+int
+rvm_flush (rvm_t rvm)
+{
+  int r;
+
+  if ((r = lrvm__store_check (rvm, "rvm_flush")) != 0)
+    return r;
+  r = lrvm__log_flush (rvm);
+  lrvm__trace (rvm->opt.verbose, "rvm_flush (%p) = %d", (void *) rvm, r);
+  return r;
+}
+
+/* Make every commit durable and take the log for a truncation: until
+   lrvm__log_release, no record is appended or written.  */
+int
+lrvm__log_exclusive (struct lrvm_store *s)
+{
+  struct lrvm_log *L = &s->log;
+  int r;
+
+  pthread_mutex_lock (&L->mu);
+  r = drain (s, L->next_seq, 1);
+  while (r == 0 && L->busy)
+    {
+      pthread_cond_wait (&L->cv, &L->mu);
+      r = drain (s, L->next_seq, 1);
+    }
+  if (r == 0)
+    L->busy = 2;
+  pthread_mutex_unlock (&L->mu);
+  return r;
+}
+
+void
+lrvm__log_release (struct lrvm_store *s)
+{
+  pthread_mutex_lock (&s->log.mu);
+  s->log.busy = 0;
+  pthread_cond_broadcast (&s->log.cv);
+  pthread_mutex_unlock (&s->log.mu);
+}

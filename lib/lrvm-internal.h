@@ -1,0 +1,227 @@
+/* lrvm-internal.h -- private structures and internal prototypes of
+   liblrvm.  Nothing here is part of the installed interface.  */
+
+#ifndef LRVM_INTERNAL_H
+#define LRVM_INTERNAL_H 1
+
+#include <config.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/types.h>
+
+#include "lrvm.h"
+#include "format.h"
+
+/* Defaults of struct rvm_options.  */
+#define LRVM_DEFAULT_THRESHOLD ((uint64_t) 64 << 20)
+#define LRVM_DEFAULT_RESERVE ((uint64_t) 1 << 20)
+#define LRVM_DEFAULT_MODE 0666u
+/* The log grows in steps of this many zeroed bytes.  */
+#define LRVM_GROW_STEP ((uint64_t) 1 << 20)
+/* No-flush records are written once this many bytes are buffered.  */
+#define LRVM_BUFFER_LIMIT ((size_t) 256 << 10)
+
+#if defined __GNUC__ && __GNUC__ >= 3
+# define LRVM_UNLIKELY(x) __builtin_expect (!!(x), 0)
+# define LRVM_PRINTF(f, a) __attribute__ ((__format__ (__printf__, f, a)))
+#else
+# define LRVM_UNLIKELY(x) (x)
+# define LRVM_PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors and tracing: error.c.  */
+
+extern int lrvm__verbose_all;
+/* Record CODE and a message for the calling thread (rvm_errcode,
+   rvm_errmsg), print it when VERBOSE, and return CODE.  */
+int lrvm__error (int verbose, int code, const char *fmt, ...)
+  LRVM_PRINTF (3, 4);
+/* Same, appending strerror (ERR) to the message; RVM_EIO.  */
+int lrvm__syserr (int verbose, int err, const char *fmt, ...)
+  LRVM_PRINTF (3, 4);
+void lrvm__trace (int verbose, const char *fmt, ...) LRVM_PRINTF (2, 3);
+/* The errno value classic calls set for CODE, and for the calling
+   thread's last failure.  */
+int lrvm__errno_for (int code);
+int lrvm__last_errno (void);
+
+/* ------------------------------------------------------------------ */
+/* System calls: io.c.  Every call retries EINTR and completes short
+   transfers; all return 0 on success or -1 with errno set.  */
+
+int lrvm__open_at (int dirfd, const char *name, int flags, mode_t mode);
+int lrvm__read_at (int fd, void *buf, size_t len, uint64_t off,
+                   size_t *got);
+int lrvm__write_at (int fd, const void *buf, size_t len, uint64_t off);
+int lrvm__file_size (int fd, uint64_t *size);
+int lrvm__resize (int fd, uint64_t size);
+int lrvm__unlink_at (int dirfd, const char *name);
+int lrvm__rename_at (int dirfd, const char *from, const char *to);
+void lrvm__close (int fd);
+
+/* Durability: sync.c, the only file that knows how.  */
+int lrvm__flush (int fd);              /* data and size of a file */
+int lrvm__flush_dir (int dirfd);       /* entries of a directory */
+int lrvm__dsync_flag (void);           /* open flag for DSYNC mode, or 0 */
+int lrvm__zero_fill (int fd, uint64_t from, uint64_t to);
+const char *lrvm__sync_method (void);
+
+/* Locks: lock.c.  Take the store lock on FD, or fail with EWOULDBLOCK.  */
+int lrvm__lock (int fd);
+
+/* Failpoints: failpoint.c, compiled in with --enable-failpoints.
+   LRVM_FAILPOINT (name) returns 0, or an errno value to inject; a
+   "kill" failpoint does not return.  */
+#ifdef LRVM_FAILPOINTS
+int lrvm__failpoint (const char *name);
+# define LRVM_FAILPOINT(name) lrvm__failpoint (name)
+#else
+# define LRVM_FAILPOINT(name) 0
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Structures.  */
+
+struct lrvm_trans;
+
+/* A mapped segment.  */
+struct lrvm_seg
+{
+  struct lrvm_seg *next;
+  void *base;
+  size_t size;                  /* bytes the caller may use */
+  size_t maplen;                /* bytes of the mapping */
+  struct lrvm_trans *owner;     /* active transaction, or NULL */
+  int logged;                   /* has records in the live log */
+  size_t namelen;
+  char name[LRVM_NAME_MAX + 1];
+};
+
+/* A set of segment names, for those with records in the live log.  */
+struct lrvm_names
+{
+  char **v;
+  size_t n, cap;
+};
+
+/* The log.  Protected by MU; the file and TAIL belong to the thread
+   that set BUSY.  */
+struct lrvm_log
+{
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int fd;
+  uint64_t file_size;           /* bytes allocated (zeroed) */
+  uint64_t tail;                /* where the next write goes */
+  struct lrvm_header hdr;       /* the header in force */
+  uint64_t next_seq;            /* seq of the next record appended */
+  uint64_t written_seq;         /* records below this are written */
+  uint64_t durable_seq;         /* records below this are durable */
+  unsigned char *buf;           /* appended, not yet written */
+  size_t buf_len, buf_cap;
+  unsigned char *spare;         /* buffer being written by the leader */
+  size_t spare_cap;
+  int busy;                     /* a thread writes, flushes or truncates */
+  int failed;                   /* a write or flush failed: refuse all */
+  struct lrvm_names names;      /* segments with live records */
+  int truncate_wanted;
+};
+
+struct lrvm_store
+{
+  pthread_mutex_t mu;           /* segments and transactions */
+  unsigned int magic;
+  int dirfd;
+  int lockfd;
+  dev_t dev;
+  ino_t ino;
+  struct rvm_options opt;
+  mode_t mode;
+  struct lrvm_seg *segs;
+  size_t active;                /* active transactions */
+  struct lrvm_log log;
+  struct rvm_statistics st;     /* counters, under log.mu */
+  struct lrvm_store *next_open; /* registry of open stores */
+  char *path;
+};
+
+#define LRVM_STORE_MAGIC 0x6c72766du
+
+/* A declared range of a segment, with its undo copy.  */
+struct lrvm_range
+{
+  size_t off, len;
+  unsigned char *undo;          /* NULL for no-restore transactions */
+};
+
+struct lrvm_tseg
+{
+  struct lrvm_seg *seg;
+  struct lrvm_range *r;         /* sorted, disjoint, not adjacent */
+  size_t n, cap;
+};
+
+struct lrvm_trans
+{
+  trans_t tid;
+  struct lrvm_trans *tt_next;   /* chain of the transaction table */
+  struct lrvm_store *store;
+  unsigned int flags;
+  size_t nsegs;
+  struct lrvm_tseg *segs;
+};
+
+/* ------------------------------------------------------------------ */
+/* store.c */
+int lrvm__store_check (rvm_t rvm, const char *fn);
+void lrvm__store_release_segments (struct lrvm_store *s);
+
+/* segment.c */
+struct lrvm_seg *lrvm__seg_find (struct lrvm_store *s, const void *base);
+void lrvm__seg_unmap_all (struct lrvm_store *s);
+
+/* trans.c */
+void lrvm__trans_free (struct lrvm_trans *t);
+void lrvm__trans_drop_store (struct lrvm_store *s);
+
+/* names */
+int lrvm__names_add (struct lrvm_names *ns, const char *name, size_t len);
+int lrvm__names_has (const struct lrvm_names *ns, const char *name);
+void lrvm__names_clear (struct lrvm_names *ns);
+
+/* log.c */
+int lrvm__log_init (struct lrvm_log *log);
+void lrvm__log_destroy (struct lrvm_log *log);
+int lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t,
+                      int durable);
+int lrvm__log_flush (struct lrvm_store *s);
+int lrvm__log_truncate_wanted (struct lrvm_store *s);
+int lrvm__log_exclusive (struct lrvm_store *s);
+void lrvm__log_release (struct lrvm_store *s);
+int lrvm__log_write_header (struct lrvm_store *s, struct lrvm_header *h);
+int lrvm__log_read_header (int fd, struct lrvm_header *h);
+int lrvm__log_create (struct lrvm_store *s);
+
+/* recover.c: scan the log of FD from the header H.  CB is called for
+   each valid record in order; a nonzero return stops the scan and is
+   returned.  *END gets the offset after the last valid record,
+   *NEXT_SEQ the sequence number after it, *TORN whether anything that
+   is not zero follows it.  */
+typedef int (*lrvm_record_fn) (void *ctx, const unsigned char *rec,
+                               size_t len, uint64_t seq, uint64_t off);
+int lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
+                    lrvm_record_fn cb, void *ctx, uint64_t *end,
+                    uint64_t *next_seq, int *torn);
+int lrvm__recover (struct lrvm_store *s);
+
+/* truncate.c: apply the records of the log from the header to END to
+   the segment files, make them durable, and advance the header so that
+   the log is empty with the next record NEXT_SEQ.  The caller holds the
+   log exclusively.  */
+int lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
+                           uint64_t next_seq, uint64_t *records);
+int lrvm__truncate_locked (struct lrvm_store *s);
+
+#endif /* LRVM_INTERNAL_H */

@@ -1,0 +1,189 @@
+/* recover.c -- reading the log: the scan that finds the valid records
+   from the header on, and recovery at open, which replays them into
+   the segment files and starts an empty log.  */
+
+#include "lrvm-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/time.h>
+
+#define WINDOW ((size_t) 1 << 20)
+
+/* Read the log of FD through a sliding window.  A record longer than
+   the window gets a buffer of its own size, which is bounded by the
+   file size: no length read from disk is trusted before that.  */
+int
+lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
+                lrvm_record_fn cb, void *ctx, uint64_t *end,
+                uint64_t *next_seq, int *torn)
+{
+  unsigned char *buf;
+  size_t cap = WINDOW, have = 0, got;
+  uint64_t start = 0, off = h->head_off, seq = h->head_seq;
+  int r = 0;
+
+  *torn = 0;
+  buf = malloc (cap);
+  if (buf == NULL)
+    return RVM_ENOMEM;
+  while (off < file_size && file_size - off >= LRVM_REC_HDR_SIZE)
+    {
+      const unsigned char *p;
+      size_t len, n;
+
+      /* The window must hold the record header...  */
+      if (off < start || off + LRVM_REC_HDR_SIZE > start + have)
+        {
+          start = off;
+          n = file_size - off < cap ? (size_t) (file_size - off) : cap;
+          if (lrvm__read_at (fd, buf, n, start, &got) != 0)
+            {
+              r = RVM_EIO;
+              break;
+            }
+          have = got;
+          if (have < LRVM_REC_HDR_SIZE)
+            break;
+        }
+      p = buf + (off - start);
+      len = lrvm_get32 (p + 8);
+      if (lrvm_get32 (p) != LRVM_REC_MAGIC || lrvm_get64 (p + 16) != seq
+          || lrvm_get32 (p + 24) != h->epoch || len < LRVM_REC_HDR_SIZE
+          || len > file_size - off)
+        {
+          /* Zeros, or a record of an older epoch, end the log cleanly;
+             anything else is a torn or damaged tail.  */
+          if (lrvm_get32 (p) == LRVM_REC_MAGIC)
+            *torn = lrvm_get32 (p + 24) == h->epoch;
+          else
+            for (n = 0; n < LRVM_REC_HDR_SIZE; n++)
+              if (p[n] != 0)
+                *torn = 1;
+          break;
+        }
+      /* ...and then the whole record.  */
+      if (off + len > start + have)
+        {
+          if (len > cap)
+            {
+              unsigned char *nb = realloc (buf, len);
+              if (nb == NULL)
+                {
+                  r = RVM_ENOMEM;
+                  break;
+                }
+              buf = nb;
+              cap = len;
+            }
+          start = off;
+          n = file_size - off < cap ? (size_t) (file_size - off) : cap;
+          if (lrvm__read_at (fd, buf, n, start, &got) != 0)
+            {
+              r = RVM_EIO;
+              break;
+            }
+          have = got;
+          p = buf;
+        }
+      if (lrvm__record_check (p, (size_t) (start + have - off), seq,
+                              h->epoch) == 0)
+        {
+          *torn = 1;
+          break;
+        }
+      if (cb != NULL && (r = cb (ctx, p, len, seq, off)) != 0)
+        break;
+      off += len;
+      seq++;
+    }
+  free (buf);
+  *end = off;
+  *next_seq = seq;
+  return r;
+}
+
+static uint64_t
+now_usec (void)
+{
+#ifdef HAVE_CLOCK_GETTIME
+  struct timespec ts;
+  if (clock_gettime (CLOCK_MONOTONIC, &ts) == 0)
+    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+#endif
+  {
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
+  }
+}
+
+/* Open (or create) the log of S and recover: replay every valid record
+   into the segment files, flush them, and write a header that starts
+   an empty log in a new epoch, so nothing left behind in the file,
+   torn or stale, can ever be read as a record again.  */
+int
+lrvm__recover (struct lrvm_store *s)
+{
+  struct lrvm_log *L = &s->log;
+  uint64_t end, next_seq, records = 0, t0 = now_usec ();
+  int r, torn, flags = O_RDWR;
+
+  if (s->opt.sync_mode == RVM_SYNC_DSYNC)
+    flags |= lrvm__dsync_flag ();
+  L->fd = lrvm__open_at (s->dirfd, LRVM_LOG_NAME, flags, 0);
+  if (L->fd < 0 && errno == ENOENT)
+    {
+      if ((r = lrvm__log_create (s)) != 0)
+        return r;
+      L->fd = lrvm__open_at (s->dirfd, LRVM_LOG_NAME, flags, 0);
+    }
+  if (L->fd < 0)
+    return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot open the"
+                         " log of %s", s->path);
+  if (lrvm__file_size (L->fd, &L->file_size) != 0)
+    return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot stat the"
+                         " log of %s", s->path);
+  if (L->file_size < LRVM_LOG_DATA_START)
+    return lrvm__error (s->opt.verbose, RVM_ECORRUPT, "rvm_open: the log"
+                        " of %s is cut short (%llu bytes); see lrvm verify",
+                        s->path, (unsigned long long) L->file_size);
+  r = lrvm__log_read_header (L->fd, &L->hdr);
+  if (r == RVM_EIO)
+    return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot read the"
+                         " log of %s", s->path);
+  if (r == RVM_ECORRUPT)
+    return lrvm__error (s->opt.verbose, r, "rvm_open: neither header slot"
+                        " of the log of %s checks; see lrvm verify",
+                        s->path);
+  if (r == RVM_EVERSION)
+    return lrvm__error (s->opt.verbose, r, "rvm_open: the log of %s has"
+                        " format %u (this library reads %u)", s->path,
+                        L->hdr.major, LRVM_FORMAT_MAJOR);
+
+  r = lrvm__log_scan (L->fd, L->file_size, &L->hdr, NULL, NULL, &end,
+                      &next_seq, &torn);
+  if (r != 0)
+    return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno, "rvm_open:"
+                                        " cannot read the log of %s",
+                                        s->path)
+                        : lrvm__error (s->opt.verbose, r, "rvm_open: out"
+                                       " of memory reading the log");
+  if (torn)
+    lrvm__trace (s->opt.verbose, "recovery: %s: the log ends with an"
+                 " incomplete record at offset %llu; it was never"
+                 " committed", s->path, (unsigned long long) end);
+  r = lrvm__apply_and_reset (s, end, next_seq, &records);
+  if (r != 0)
+    return r;
+  L->tail = LRVM_LOG_DATA_START;
+  L->next_seq = L->written_seq = L->durable_seq = next_seq;
+  s->st.recovery_records = records;
+  s->st.recovery_usec = now_usec () - t0;
+  lrvm__trace (s->opt.verbose, "recovery: %s: %llu records replayed",
+               s->path, (unsigned long long) records);
+  return 0;
+}

@@ -1,0 +1,327 @@
+/* segment.c -- mapping, unmapping and destroying segments, and the
+   name rules.  A segment's memory is a private copy-on-write mapping of
+   its file: the file changes only through the log, never through the
+   mapping, so uncommitted bytes cannot reach it.  */
+
+#include "lrvm-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+lrvm__names_add (struct lrvm_names *ns, const char *name, size_t len)
+{
+  char *copy;
+
+  if (ns->n == ns->cap)
+    {
+      size_t cap = ns->cap ? ns->cap * 2 : 8;
+      char **v = realloc (ns->v, cap * sizeof *v);
+      if (v == NULL)
+        return -1;
+      ns->v = v;
+      ns->cap = cap;
+    }
+  copy = malloc (len + 1);
+  if (copy == NULL)
+    return -1;
+  memcpy (copy, name, len);
+  copy[len] = '\0';
+  ns->v[ns->n++] = copy;
+  return 0;
+}
+
+int
+lrvm__names_has (const struct lrvm_names *ns, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < ns->n; i++)
+    if (strcmp (ns->v[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+void
+lrvm__names_clear (struct lrvm_names *ns)
+{
+  size_t i;
+
+  for (i = 0; i < ns->n; i++)
+    free (ns->v[i]);
+  ns->n = 0;
+}
+
+struct lrvm_seg *
+lrvm__seg_find (struct lrvm_store *s, const void *base)
+{
+  struct lrvm_seg *g;
+
+  for (g = s->segs; g != NULL; g = g->next)
+    if (g->base == base)
+      return g;
+  return NULL;
+}
+
+static struct lrvm_seg *
+find_name (struct lrvm_store *s, const char *name)
+{
+  struct lrvm_seg *g;
+
+  for (g = s->segs; g != NULL; g = g->next)
+    if (strcmp (g->name, name) == 0)
+      return g;
+  return NULL;
+}
+
+static int
+check_name (struct lrvm_store *s, const char *fn, const char *name)
+{
+  size_t len;
+
+  if (name == NULL)
+    return lrvm__error (s->opt.verbose, RVM_EINVAL,
+                        "%s: segment name is NULL", fn);
+  len = strnlen (name, LRVM_NAME_MAX + 1);
+  if (!lrvm__name_ok (name, len))
+    return lrvm__error (s->opt.verbose, RVM_ENAME,
+                        "%s: \"%.*s%s\": a segment name is 1 to %d"
+                        " characters of A-Z a-z 0-9 . _ - not starting"
+                        " with '.'", fn, 40, name, len > 40 ? "..." : "",
+                        LRVM_NAME_MAX);
+  return 0;
+}
+
+/* Nonzero if NAME has records in the live log; those must reach its
+   file before the file is read or removed.  */
+static int
+has_records (struct lrvm_store *s, const char *name)
+{
+  int r;
+
+  pthread_mutex_lock (&s->log.mu);
+  r = lrvm__names_has (&s->log.names, name);
+  pthread_mutex_unlock (&s->log.mu);
+  return r;
+}
+
+int
+rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
+                 size_t *mapped)
+{
+  struct lrvm_store *s = rvm;
+  struct lrvm_seg *g;
+  uint64_t fsize;
+  size_t maplen;
+  int fd, r, e, created = 0;
+  void *p;
+
+  if (base != NULL)
+    *base = NULL;
+  if ((r = lrvm__store_check (rvm, "rvm_map")) != 0
+      || (r = check_name (s, "rvm_map", segname)) != 0)
+    return r;
+  if (base == NULL)
+    return lrvm__error (s->opt.verbose, RVM_EINVAL,
+                        "rvm_map: base pointer is NULL");
+  if (size == 0)
+    return lrvm__error (s->opt.verbose, RVM_EINVAL,
+                        "rvm_map: \"%s\": size is 0", segname);
+
+  pthread_mutex_lock (&s->mu);
+  if (find_name (s, segname) != NULL)
+    {
+      r = lrvm__error (s->opt.verbose, RVM_EMAPPED,
+                       "rvm_map: \"%s\" is already mapped", segname);
+      goto out;
+    }
+  if (has_records (s, segname) && (r = lrvm__truncate_locked (s)) != 0)
+    goto out;
+
+  fd = lrvm__open_at (s->dirfd, segname, O_RDWR, 0);
+  if (fd < 0 && errno == ENOENT)
+    {
+      fd = lrvm__open_at (s->dirfd, segname, O_RDWR | O_CREAT | O_EXCL,
+                          s->mode);
+      created = 1;
+    }
+  if (fd < 0)
+    {
+      r = lrvm__syserr (s->opt.verbose, errno, "rvm_map: cannot open"
+                        " segment \"%s\"", segname);
+      goto out;
+    }
+  {
+    struct stat st;
+    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+      {
+        r = lrvm__syserr (s->opt.verbose, errno ? errno : EINVAL,
+                          "rvm_map: \"%s\" is not a regular file", segname);
+        lrvm__close (fd);
+        goto out;
+      }
+    fsize = (uint64_t) st.st_size;
+  }
+  if (fsize > SIZE_MAX)
+    {
+      r = lrvm__error (s->opt.verbose, RVM_ERANGE, "rvm_map: \"%s\" is too"
+                       " large for this address space", segname);
+      lrvm__close (fd);
+      goto out;
+    }
+  if (fsize < size)
+    {
+      /* Grow, zero-filled, and make the new size durable before anyone
+         can log a change beyond the old end.  */
+      if ((e = LRVM_FAILPOINT ("segment.grow")) != 0
+          || lrvm__resize (fd, size) != 0
+          || (s->opt.sync_mode != RVM_SYNC_NONE && lrvm__flush (fd) != 0))
+        {
+          r = lrvm__syserr (s->opt.verbose, e ? e : errno,
+                            "rvm_map: cannot grow \"%s\" to %zu bytes",
+                            segname, size);
+          lrvm__close (fd);
+          goto out;
+        }
+      fsize = size;
+    }
+  if (created && s->opt.sync_mode != RVM_SYNC_NONE
+      && lrvm__flush_dir (s->dirfd) != 0)
+    {
+      r = lrvm__syserr (s->opt.verbose, errno, "rvm_map: cannot flush the"
+                        " directory after creating \"%s\"", segname);
+      lrvm__close (fd);
+      goto out;
+    }
+  maplen = (size_t) fsize;
+  p = mmap (NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  e = errno;
+  lrvm__close (fd);
+  if (p == MAP_FAILED)
+    {
+      r = e == ENOMEM ? lrvm__error (s->opt.verbose, RVM_ENOMEM,
+                                     "rvm_map: no memory to map \"%s\"",
+                                     segname)
+                      : lrvm__syserr (s->opt.verbose, e,
+                                      "rvm_map: cannot map \"%s\"", segname);
+      goto out;
+    }
+  g = calloc (1, sizeof *g);
+  if (g == NULL)
+    {
+      munmap (p, maplen);
+      r = lrvm__error (s->opt.verbose, RVM_ENOMEM, "rvm_map: out of memory");
+      goto out;
+    }
+  g->base = p;
+  g->size = maplen;
+  g->maplen = maplen;
+  g->namelen = strlen (segname);
+  memcpy (g->name, segname, g->namelen + 1);
+  g->next = s->segs;
+  s->segs = g;
+  *base = p;
+  if (mapped != NULL)
+    *mapped = maplen;
+  lrvm__trace (s->opt.verbose, "rvm_map (\"%s\", %zu) = %p, %zu bytes",
+               segname, size, p, maplen);
+  r = 0;
+out:
+  pthread_mutex_unlock (&s->mu);
+  return r;
+}
+
+int
+rvm_unmap_segment (rvm_t rvm, void *base)
+{
+  struct lrvm_store *s = rvm;
+  struct lrvm_seg **pp, *g;
+  int r;
+
+  if ((r = lrvm__store_check (rvm, "rvm_unmap")) != 0)
+    return r;
+  pthread_mutex_lock (&s->mu);
+  for (pp = &s->segs; *pp != NULL; pp = &(*pp)->next)
+    if ((*pp)->base == base)
+      break;
+  g = *pp;
+  if (g == NULL)
+    r = lrvm__error (s->opt.verbose, RVM_ENOTMAPPED,
+                     "rvm_unmap: %p is not a mapped segment", base);
+  else if (g->owner != NULL)
+    r = lrvm__error (s->opt.verbose, RVM_EINTRANS, "rvm_unmap: \"%s\" is in"
+                     " active transaction %d", g->name, g->owner->tid);
+  else
+    {
+      *pp = g->next;
+      munmap (g->base, g->maplen);
+      lrvm__trace (s->opt.verbose, "rvm_unmap (\"%s\")", g->name);
+      free (g);
+    }
+  pthread_mutex_unlock (&s->mu);
+  return r;
+}
+
+/* Unmap every segment of S; the caller holds S->mu and has ended the
+   transactions.  */
+void
+lrvm__seg_unmap_all (struct lrvm_store *s)
+{
+  while (s->segs != NULL)
+    {
+      struct lrvm_seg *g = s->segs;
+      s->segs = g->next;
+      munmap (g->base, g->maplen);
+      free (g);
+    }
+}
+
+/* Remove the segment SEGNAME.  Its records in the log are applied
+   first, so that none can reach a new segment of the same name.  */
+int
+rvm_destroy_segment (rvm_t rvm, const char *segname)
+{
+  struct lrvm_store *s = rvm;
+  int r, e;
+
+  if ((r = lrvm__store_check (rvm, "rvm_destroy")) != 0
+      || (r = check_name (s, "rvm_destroy", segname)) != 0)
+    return r;
+  pthread_mutex_lock (&s->mu);
+  if (find_name (s, segname) != NULL)
+    {
+      r = lrvm__error (s->opt.verbose, RVM_EMAPPED,
+                       "rvm_destroy: \"%s\" is mapped; unmap it first",
+                       segname);
+      goto out;
+    }
+  if (has_records (s, segname) && (r = lrvm__truncate_locked (s)) != 0)
+    goto out;
+  if ((e = LRVM_FAILPOINT ("destroy.before_unlink")) != 0
+      || lrvm__unlink_at (s->dirfd, segname) != 0)
+    {
+      e = e ? e : errno;
+      r = e == ENOENT ? lrvm__error (s->opt.verbose, RVM_ENOENT,
+                                     "rvm_destroy: no segment \"%s\"",
+                                     segname)
+                      : lrvm__syserr (s->opt.verbose, e, "rvm_destroy:"
+                                      " cannot remove \"%s\"", segname);
+      goto out;
+    }
+  if (s->opt.sync_mode != RVM_SYNC_NONE && lrvm__flush_dir (s->dirfd) != 0)
+    {
+      r = lrvm__syserr (s->opt.verbose, errno, "rvm_destroy: cannot flush"
+                        " the directory after removing \"%s\"", segname);
+      goto out;
+    }
+  lrvm__trace (s->opt.verbose, "rvm_destroy (\"%s\")", segname);
+  r = 0;
+out:
+  pthread_mutex_unlock (&s->mu);
+  return r;
+}

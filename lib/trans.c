@@ -1,0 +1,425 @@
+/* trans.c -- transactions: begin, range declaration with undo copies,
+   abort, and the process-wide table that turns a trans_t back into its
+   transaction (or rejects it) for the calls that take only a tid.  */
+
+#include "lrvm-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TT_BUCKETS 256
+
+struct tt_entry
+{
+  struct tt_entry *next;
+  struct lrvm_trans *t;
+};
+
+static pthread_mutex_t tt_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct lrvm_trans *tt[TT_BUCKETS];
+static trans_t tt_next = 1;
+
+/* The transaction table chains through this field.  */
+#define TT_NEXT(t) ((t)->tt_next)
+
+static struct lrvm_trans *
+tt_lookup_locked (trans_t tid)
+{
+  struct lrvm_trans *t;
+
+  if (tid <= 0)
+    return NULL;
+  for (t = tt[(unsigned) tid % TT_BUCKETS]; t != NULL; t = TT_NEXT (t))
+    if (t->tid == tid)
+      return t;
+  return NULL;
+}
+
+/* Give T a fresh id, never -1 or 0, and not one in use.  */
+static void
+tt_insert (struct lrvm_trans *t)
+{
+  unsigned b;
+
+  pthread_mutex_lock (&tt_mu);
+  do
+    {
+      t->tid = tt_next;
+      tt_next = tt_next == 0x7fffffff ? 1 : tt_next + 1;
+    }
+  while (tt_lookup_locked (t->tid) != NULL);
+  b = (unsigned) t->tid % TT_BUCKETS;
+  TT_NEXT (t) = tt[b];
+  tt[b] = t;
+  pthread_mutex_unlock (&tt_mu);
+}
+
+static struct lrvm_trans *
+tt_lookup (trans_t tid)
+{
+  struct lrvm_trans *t;
+
+  pthread_mutex_lock (&tt_mu);
+  t = tt_lookup_locked (tid);
+  pthread_mutex_unlock (&tt_mu);
+  return t;
+}
+
+/* Remove TID from the table; return its transaction or NULL.  Once
+   removed, no other call can reach it.  */
+static struct lrvm_trans *
+tt_remove (trans_t tid)
+{
+  struct lrvm_trans **pp, *t = NULL;
+
+  if (tid <= 0)
+    return NULL;
+  pthread_mutex_lock (&tt_mu);
+  for (pp = &tt[(unsigned) tid % TT_BUCKETS]; *pp != NULL;
+       pp = &TT_NEXT (*pp))
+    if ((*pp)->tid == tid)
+      {
+        t = *pp;
+        *pp = TT_NEXT (t);
+        break;
+      }
+  pthread_mutex_unlock (&tt_mu);
+  return t;
+}
+
+void
+lrvm__trans_free (struct lrvm_trans *t)
+{
+  size_t i, j;
+
+  if (t == NULL)
+    return;
+  for (i = 0; i < t->nsegs; i++)
+    {
+      for (j = 0; j < t->segs[i].n; j++)
+        free (t->segs[i].r[j].undo);
+      free (t->segs[i].r);
+    }
+  free (t->segs);
+  free (t);
+}
+
+/* Release the segments of T and free it.  */
+static void
+trans_end (struct lrvm_trans *t)
+{
+  struct lrvm_store *s = t->store;
+  size_t i;
+
+  pthread_mutex_lock (&s->mu);
+  for (i = 0; i < t->nsegs; i++)
+    t->segs[i].seg->owner = NULL;
+  s->active--;
+  pthread_mutex_unlock (&s->mu);
+  lrvm__trans_free (t);
+}
+
+/* End, without committing, every transaction of S (rvm_close).  */
+void
+lrvm__trans_drop_store (struct lrvm_store *s)
+{
+  unsigned b;
+
+  for (b = 0; b < TT_BUCKETS; b++)
+    for (;;)
+      {
+        struct lrvm_trans *t;
+        pthread_mutex_lock (&tt_mu);
+        for (t = tt[b]; t != NULL && t->store != s; t = TT_NEXT (t))
+          ;
+        pthread_mutex_unlock (&tt_mu);
+        if (t == NULL || tt_remove (t->tid) != t)
+          break;
+        trans_end (t);
+      }
+}
+
+int
+rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
+           unsigned int flags, trans_t *tid)
+{
+  struct lrvm_store *s = rvm;
+  struct lrvm_trans *t;
+  size_t i, j;
+  int r;
+
+  if (tid != NULL)
+    *tid = (trans_t) -1;
+  if ((r = lrvm__store_check (rvm, "rvm_begin")) != 0)
+    return r;
+  if (tid == NULL || segbases == NULL || nsegs == 0)
+    return lrvm__error (s->opt.verbose, RVM_EINVAL, "rvm_begin: %s",
+                        tid == NULL ? "tid pointer is NULL"
+                        : segbases == NULL ? "segbases is NULL"
+                        : "no segments");
+  if (flags & ~RVM_NO_RESTORE)
+    return lrvm__error (s->opt.verbose, RVM_EINVAL,
+                        "rvm_begin: unknown flags %#x", flags);
+  t = calloc (1, sizeof *t);
+  if (t == NULL || (t->segs = calloc (nsegs, sizeof *t->segs)) == NULL)
+    {
+      free (t);
+      return lrvm__error (s->opt.verbose, RVM_ENOMEM,
+                          "rvm_begin: out of memory");
+    }
+  t->store = s;
+  t->flags = flags;
+  t->nsegs = nsegs;
+
+  pthread_mutex_lock (&s->mu);
+  for (i = 0; i < nsegs; i++)
+    {
+      struct lrvm_seg *g = lrvm__seg_find (s, segbases[i]);
+      if (g == NULL)
+        {
+          r = lrvm__error (s->opt.verbose, RVM_ENOTMAPPED, "rvm_begin:"
+                           " segbases[%zu] = %p is not a mapped segment",
+                           i, segbases[i]);
+          break;
+        }
+      for (j = 0; j < i; j++)
+        if (t->segs[j].seg == g)
+          break;
+      if (j < i)
+        {
+          r = lrvm__error (s->opt.verbose, RVM_EINVAL, "rvm_begin:"
+                           " segment \"%s\" is listed twice", g->name);
+          break;
+        }
+      if (g->owner != NULL)
+        {
+          r = lrvm__error (s->opt.verbose, RVM_EINTRANS, "rvm_begin:"
+                           " segment \"%s\" is in active transaction %d",
+                           g->name, g->owner->tid);
+          break;
+        }
+      t->segs[i].seg = g;
+    }
+  if (r == 0)
+    {
+      for (i = 0; i < nsegs; i++)
+        t->segs[i].seg->owner = t;
+      s->active++;
+    }
+  pthread_mutex_unlock (&s->mu);
+  if (r != 0)
+    {
+      lrvm__trans_free (t);
+      return r;
+    }
+  tt_insert (t);
+  *tid = t->tid;
+  lrvm__trace (s->opt.verbose, "rvm_begin (%zu segments%s) = %d", nsegs,
+               flags & RVM_NO_RESTORE ? ", no-restore" : "", t->tid);
+  return 0;
+}
+
+/* Declare [OFF, OFF+LEN) of TS's segment.  The declared ranges stay
+   sorted, disjoint and not adjacent; each byte's old value is copied
+   once, the first time it is declared.  */
+static int
+add_range (struct lrvm_trans *t, struct lrvm_tseg *ts, size_t off,
+           size_t len)
+{
+  unsigned char *mem = ts->seg->base;
+  size_t end = off + len, i, j, k, lo, hi;
+  unsigned char *undo = NULL;
+
+  /* First range that ends at or after OFF.  */
+  lo = 0;
+  hi = ts->n;
+  while (lo < hi)
+    {
+      size_t mid = (lo + hi) / 2;
+      if (ts->r[mid].off + ts->r[mid].len < off)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  i = lo;
+  if (i < ts->n && ts->r[i].off <= off
+      && ts->r[i].off + ts->r[i].len >= end)
+    return 0;                   /* already declared */
+  /* Ranges i..j-1 overlap or touch [off, end).  */
+  for (j = i; j < ts->n && ts->r[j].off <= end; j++)
+    ;
+  if (j > i)
+    {
+      if (ts->r[i].off < off)
+        off = ts->r[i].off;
+      if (ts->r[j - 1].off + ts->r[j - 1].len > end)
+        end = ts->r[j - 1].off + ts->r[j - 1].len;
+    }
+  if (!(t->flags & RVM_NO_RESTORE))
+    {
+      undo = malloc (end - off);
+      if (undo == NULL)
+        return RVM_ENOMEM;
+      memcpy (undo, mem + off, end - off);
+      for (k = i; k < j; k++)
+        memcpy (undo + (ts->r[k].off - off), ts->r[k].undo, ts->r[k].len);
+    }
+  for (k = i; k < j; k++)
+    free (ts->r[k].undo);
+  if (j == i)
+    {
+      if (ts->n == ts->cap)
+        {
+          size_t cap = ts->cap ? ts->cap * 2 : 4;
+          struct lrvm_range *v = realloc (ts->r, cap * sizeof *v);
+          if (v == NULL)
+            {
+              free (undo);
+              return RVM_ENOMEM;
+            }
+          ts->r = v;
+          ts->cap = cap;
+        }
+      memmove (ts->r + i + 1, ts->r + i, (ts->n - i) * sizeof *ts->r);
+      ts->n++;
+    }
+  else if (j > i + 1)
+    {
+      memmove (ts->r + i + 1, ts->r + j, (ts->n - j) * sizeof *ts->r);
+      ts->n -= j - i - 1;
+    }
+  ts->r[i].off = off;
+  ts->r[i].len = end - off;
+  ts->r[i].undo = undo;
+  return 0;
+}
+
+static int
+modify (const char *fn, trans_t tid, struct lrvm_trans *t, size_t k,
+        size_t offset, size_t size)
+{
+  struct lrvm_store *s = t->store;
+  struct lrvm_seg *g = t->segs[k].seg;
+  int r;
+
+  if (size == 0)
+    return lrvm__error (s->opt.verbose, RVM_EINVAL,
+                        "%s: transaction %d: size is 0", fn, tid);
+  if (offset > g->size || size > g->size - offset)
+    return lrvm__error (s->opt.verbose, RVM_ERANGE, "%s: transaction %d:"
+                        " range %zu+%zu is outside \"%s\" (%zu bytes)",
+                        fn, tid, offset, size, g->name, g->size);
+  if ((r = add_range (t, &t->segs[k], offset, size)) != 0)
+    return lrvm__error (s->opt.verbose, r, "%s: out of memory", fn);
+  lrvm__trace (s->opt.verbose, "%s (%d, \"%s\", %zu, %zu)", fn, tid,
+               g->name, offset, size);
+  return 0;
+}
+
+int
+rvm_modify (trans_t tid, void *segbase, size_t offset, size_t size)
+{
+  struct lrvm_trans *t = tt_lookup (tid);
+  size_t k;
+
+  if (t == NULL)
+    return lrvm__error (0, RVM_ETRANS, "rvm_about_to_modify: %d is not an"
+                        " active transaction", tid);
+  for (k = 0; k < t->nsegs; k++)
+    if (t->segs[k].seg->base == segbase)
+      return modify ("rvm_about_to_modify", tid, t, k, offset, size);
+  return lrvm__error (t->store->opt.verbose, RVM_ENOTINTRANS,
+                      "rvm_about_to_modify: %p is not a segment of"
+                      " transaction %d", segbase, tid);
+}
+
+int
+rvm_set_range (trans_t tid, void *addr, size_t size)
+{
+  struct lrvm_trans *t = tt_lookup (tid);
+  size_t k;
+
+  if (t == NULL)
+    return lrvm__error (0, RVM_ETRANS, "rvm_set_range: %d is not an"
+                        " active transaction", tid);
+  for (k = 0; k < t->nsegs; k++)
+    {
+      struct lrvm_seg *g = t->segs[k].seg;
+      char *b = g->base;
+      if ((char *) addr >= b && (char *) addr < b + g->size)
+        return modify ("rvm_set_range", tid, t, k,
+                       (size_t) ((char *) addr - b), size);
+    }
+  return lrvm__error (t->store->opt.verbose, RVM_ENOTINTRANS,
+                      "rvm_set_range: %p is in no segment of"
+                      " transaction %d", addr, tid);
+}
+
+/* Commit: append the new values of every declared range to the log as
+   one record (durable before returning unless RVM_NO_FLUSH), then end
+   the transaction.  On failure the transaction ends all the same; its
+   new values stay in memory, and recovery at the next open shows it
+   either whole or not at all.  */
+int
+rvm_commit (trans_t tid, unsigned int flags)
+{
+  struct lrvm_trans *t;
+  struct lrvm_store *s;
+  int r;
+
+  if (flags & ~RVM_NO_FLUSH)
+    return lrvm__error (0, RVM_EINVAL, "rvm_commit: unknown flags %#x",
+                        flags);
+  t = tt_remove (tid);
+  if (t == NULL)
+    return lrvm__error (0, RVM_ETRANS, "rvm_commit: %d is not an active"
+                        " transaction", tid);
+  s = t->store;
+  r = lrvm__log_commit (s, t, !(flags & RVM_NO_FLUSH));
+  trans_end (t);
+  lrvm__trace (s->opt.verbose, "rvm_commit (%d%s) = %d", tid,
+               flags & RVM_NO_FLUSH ? ", no-flush" : "", r);
+  if (r == 0 && lrvm__log_truncate_wanted (s))
+    {
+      pthread_mutex_lock (&s->mu);
+      if (s->log.truncate_wanted)
+        r = lrvm__truncate_locked (s);
+      pthread_mutex_unlock (&s->mu);
+    }
+  return r;
+}
+
+/* Abort: put back the old value of every declared range.  A no-restore
+   transaction kept no old values: it is refused and stays active.  */
+int
+rvm_abort (trans_t tid)
+{
+  struct lrvm_trans *t = tt_lookup (tid);
+  struct lrvm_store *s;
+  size_t i, j;
+
+  if (t == NULL)
+    return lrvm__error (0, RVM_ETRANS, "rvm_abort: %d is not an active"
+                        " transaction", tid);
+  s = t->store;
+  if (t->flags & RVM_NO_RESTORE)
+    return lrvm__error (s->opt.verbose, RVM_ENORESTORE, "rvm_abort:"
+                        " transaction %d was begun with RVM_NO_RESTORE and"
+                        " kept no old values; it is still active", tid);
+  if (tt_remove (tid) != t)
+    return lrvm__error (0, RVM_ETRANS, "rvm_abort: %d is not an active"
+                        " transaction", tid);
+  for (i = 0; i < t->nsegs; i++)
+    {
+      struct lrvm_tseg *ts = &t->segs[i];
+      for (j = 0; j < ts->n; j++)
+        memcpy ((char *) ts->seg->base + ts->r[j].off, ts->r[j].undo,
+                ts->r[j].len);
+    }
+  pthread_mutex_lock (&s->log.mu);
+  s->st.aborts++;
+  pthread_mutex_unlock (&s->log.mu);
+  trans_end (t);
+  lrvm__trace (s->opt.verbose, "rvm_abort (%d)", tid);
+  return 0;
+}

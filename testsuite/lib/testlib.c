@@ -1,0 +1,231 @@
+/* testlib.c -- see testlib.h.  */
+
+#include <config.h>
+
+#include "testlib.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int n_pass, n_fail, n_unsup;
+static const char *prog = "test";
+
+void
+t_init (int argc, char **argv)
+{
+  const char *p;
+
+  (void) argc;
+  setvbuf (stdout, NULL, _IONBF, 0);
+  if (argv != NULL && argv[0] != NULL)
+    {
+      p = strrchr (argv[0], '/');
+      prog = p ? p + 1 : argv[0];
+    }
+}
+
+static void
+report (const char *kind, const char *fmt, va_list ap)
+{
+  char buf[1024];
+
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  printf ("\t%s: %s\n", kind, buf);
+}
+
+void
+t_pass (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  report ("PASSED", fmt, ap);
+  va_end (ap);
+  n_pass++;
+}
+
+void
+t_fail (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  report ("FAILED", fmt, ap);
+  va_end (ap);
+  n_fail++;
+}
+
+void
+t_unsupported (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  report ("UNSUPPORTED", fmt, ap);
+  va_end (ap);
+  n_unsup++;
+}
+
+void
+t_note (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  report ("NOTE", fmt, ap);
+  va_end (ap);
+}
+
+int
+t_check (int cond, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  report (cond ? "PASSED" : "FAILED", fmt, ap);
+  va_end (ap);
+  if (cond)
+    n_pass++;
+  else
+    n_fail++;
+  return cond;
+}
+
+void
+t_bail (const char *fmt, ...)
+{
+  va_list ap;
+  char buf[1024];
+
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  printf ("\tFAILED: %s: harness error: %s\n", prog, buf);
+  exit (2);
+}
+
+int
+t_done (void)
+{
+  printf ("%s: %d passed, %d failed, %d unsupported\n", prog, n_pass,
+          n_fail, n_unsup);
+  return 0;
+}
+
+static int
+rm_one (const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+  (void) st;
+  (void) f;
+  if (flag == FTW_DP || flag == FTW_D)
+    return rmdir (path) == 0 || errno == ENOENT ? 0 : 0;
+  unlink (path);
+  return 0;
+}
+
+void
+t_rmdir (const char *dir)
+{
+  if (dir != NULL)
+    nftw (dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *
+t_tmpdir (const char *tag)
+{
+  const char *base = getenv ("TMPDIR");
+  char *d;
+  size_t n;
+
+  if (base == NULL || *base == '\0')
+    base = "/tmp";
+  n = strlen (base) + strlen (tag) + 32;
+  d = malloc (n);
+  if (d == NULL)
+    t_bail ("out of memory");
+  snprintf (d, n, "%s/lrvm-%s.XXXXXX", base, tag);
+  if (mkdtemp (d) == NULL)
+    t_bail ("mkdtemp %s: %s", d, strerror (errno));
+  return d;
+}
+
+long long
+t_file_size (const char *dir, const char *name)
+{
+  char path[4096];
+  struct stat st;
+
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  if (stat (path, &st) != 0)
+    return -1;
+  return (long long) st.st_size;
+}
+
+pid_t
+t_fork (int (*fn) (void *), void *arg)
+{
+  pid_t pid = fork ();
+
+  if (pid < 0)
+    t_bail ("fork: %s", strerror (errno));
+  if (pid == 0)
+    _exit (fn (arg));
+  return pid;
+}
+
+const char *
+t_wait (pid_t pid, int *status, char *buf, size_t size)
+{
+  int st = 0;
+
+  while (waitpid (pid, &st, 0) < 0)
+    if (errno != EINTR)
+      t_bail ("waitpid: %s", strerror (errno));
+  if (WIFEXITED (st))
+    snprintf (buf, size, "exit %d", WEXITSTATUS (st));
+  else if (WIFSIGNALED (st))
+    snprintf (buf, size, "signal %d", WTERMSIG (st));
+  else
+    snprintf (buf, size, "status %#x", st);
+  if (status != NULL)
+    *status = st;
+  return buf;
+}
+
+uint64_t
+t_rand (uint64_t *s)
+{
+  uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ull;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *s = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* The seed is LRVM_TEST_SEED if set, else taken from the clock; it is
+   printed so that a failing run can be replayed.  */
+uint64_t
+t_seed (const char *what)
+{
+  const char *e = getenv ("LRVM_TEST_SEED");
+  uint64_t seed;
+
+  if (e != NULL && *e != '\0')
+    seed = strtoull (e, NULL, 0);
+  else
+    {
+      struct timeval tv;
+      gettimeofday (&tv, NULL);
+      seed = ((uint64_t) tv.tv_sec * 1000003u) ^ (uint64_t) tv.tv_usec
+             ^ ((uint64_t) getpid () << 32);
+    }
+  t_note ("%s: seed %llu (replay with LRVM_TEST_SEED=%llu)", what,
+          (unsigned long long) seed, (unsigned long long) seed);
+  return seed;
+}

@@ -1,0 +1,49 @@
+/* testlib.h -- reporting and scaffolding for lrvm's test programs.
+
+   Results are printed in DejaGnu's unit-test format ("\tPASSED: name"),
+   which testsuite/lib/lrvm.exp reads.  Output is unbuffered, so a
+   forked or killed child never duplicates or loses a line.  */
+
+#ifndef LRVM_TESTLIB_H
+#define LRVM_TESTLIB_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#if defined __GNUC__
+# define T_PRINTF(f, a) __attribute__ ((__format__ (__printf__, f, a)))
+#else
+# define T_PRINTF(f, a)
+#endif
+
+void t_init (int argc, char **argv);
+void t_pass (const char *fmt, ...) T_PRINTF (1, 2);
+void t_fail (const char *fmt, ...) T_PRINTF (1, 2);
+void t_unsupported (const char *fmt, ...) T_PRINTF (1, 2);
+void t_note (const char *fmt, ...) T_PRINTF (1, 2);
+/* PASS or FAIL the check NAME by COND; returns COND.  */
+int t_check (int cond, const char *fmt, ...) T_PRINTF (2, 3);
+/* Print totals; the exit status for main (0: the harness worked).  */
+int t_done (void);
+/* Abandon the program on a harness error (not a test failure).  */
+void t_bail (const char *fmt, ...) T_PRINTF (1, 2);
+
+/* A new empty directory for a store, removed by t_rmdir or at exit.  */
+char *t_tmpdir (const char *tag);
+void t_rmdir (const char *dir);
+/* Size of DIR/NAME, or -1.  */
+long long t_file_size (const char *dir, const char *name);
+
+/* Fork a child that runs FN (ARG) and _exits with its return value.  */
+pid_t t_fork (int (*fn) (void *), void *arg);
+/* Wait for PID; return a text such as "exit 0" or "signal 9" in BUF,
+   and the raw status in *STATUS.  */
+const char *t_wait (pid_t pid, int *status, char *buf, size_t size);
+
+/* A small deterministic generator (xorshift64*), for reproducible
+   random choices; the seed is printed by t_seed.  */
+uint64_t t_rand (uint64_t *state);
+uint64_t t_seed (const char *what);
+
+#endif

@@ -1,0 +1,1 @@
+## testsuite/lrvm.crash/local.mk

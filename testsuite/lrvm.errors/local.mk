@@ -1,0 +1,1 @@
+## testsuite/lrvm.errors/local.mk
