@@ -18,5 +18,7 @@ EXTRA_DIST += testsuite/config/default.exp testsuite/lib/lrvm.exp
 include testsuite/lrvm.api/local.mk
 include testsuite/lrvm.errors/local.mk
 include testsuite/lrvm.crash/local.mk
+include testsuite/lrvm.powerloss/local.mk
+include testsuite/lrvm.tool/local.mk
 
 CLEANFILES += lrvm.log lrvm.sum site.exp site.bak

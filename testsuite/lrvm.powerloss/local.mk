@@ -1,0 +1,1 @@
+## testsuite/lrvm.powerloss/local.mk

@@ -1,0 +1,1 @@
+## testsuite/lrvm.tool/local.mk
