@@ -115,6 +115,7 @@ lrvm_get64 (const unsigned char *p)
 
 /* CRC32C (Castagnoli), as used by iSCSI and ext4: crc32c.c.  */
 uint32_t lrvm__crc32c (uint32_t crc, const void *buf, size_t len);
+uint32_t lrvm__crc32c_portable (uint32_t crc, const void *buf, size_t len);
 
 /* Header slots: encode into a 512-byte slot; decode returns 0, or -1 if
    the slot does not check (magic, crc), or -2 for a format this version

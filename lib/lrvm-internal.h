@@ -216,12 +216,21 @@ int lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
                     uint64_t *next_seq, int *torn);
 int lrvm__recover (struct lrvm_store *s);
 
+/* apply.c: a page image of the segment files for replay.  */
+struct lrvm_applier;
+struct lrvm_applier *lrvm__applier_new (struct lrvm_store *s);
+int lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
+                          uint64_t seq, uint64_t off);
+int lrvm__applier_finish (struct lrvm_applier *a);
+uint64_t lrvm__applier_records (const struct lrvm_applier *a);
+void lrvm__applier_free (struct lrvm_applier *a);
+
 /* truncate.c: apply the records of the log from the header to END to
    the segment files, make them durable, and advance the header so that
    the log is empty with the next record NEXT_SEQ.  The caller holds the
    log exclusively.  */
 int lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
                            uint64_t next_seq, uint64_t *records);
-int lrvm__truncate_locked (struct lrvm_store *s);
+int lrvm__truncate_locked (struct lrvm_store *s, int shrink);
 
 #endif /* LRVM_INTERNAL_H */

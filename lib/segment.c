@@ -140,7 +140,7 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
                        "rvm_map: \"%s\" is already mapped", segname);
       goto out;
     }
-  if (has_records (s, segname) && (r = lrvm__truncate_locked (s)) != 0)
+  if (has_records (s, segname) && (r = lrvm__truncate_locked (s, 0)) != 0)
     goto out;
 
   fd = lrvm__open_at (s->dirfd, segname, O_RDWR, 0);
@@ -300,7 +300,7 @@ rvm_destroy_segment (rvm_t rvm, const char *segname)
                        segname);
       goto out;
     }
-  if (has_records (s, segname) && (r = lrvm__truncate_locked (s)) != 0)
+  if (has_records (s, segname) && (r = lrvm__truncate_locked (s, 0)) != 0)
     goto out;
   if ((e = LRVM_FAILPOINT ("destroy.before_unlink")) != 0
       || lrvm__unlink_at (s->dirfd, segname) != 0)

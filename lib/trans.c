@@ -383,7 +383,7 @@ rvm_commit (trans_t tid, unsigned int flags)
     {
       pthread_mutex_lock (&s->mu);
       if (s->log.truncate_wanted)
-        r = lrvm__truncate_locked (s);
+        r = lrvm__truncate_locked (s, 0);
       pthread_mutex_unlock (&s->mu);
     }
   return r;
