@@ -121,6 +121,45 @@ now_usec (void)
   }
 }
 
+/* If a valid record of a newer epoch than H's starts at OFF, the
+   header slot that started that epoch was damaged after it was written
+   (records of an epoch are only written once its header is durable):
+   move H to that record and return 1.  Otherwise return 0.  This keeps
+   a damaged newest slot from hiding records that check.  */
+static int
+newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
+                struct lrvm_header *h)
+{
+  unsigned char hd[LRVM_REC_HDR_SIZE], *rec;
+  uint64_t seq;
+  uint32_t epoch;
+  size_t got, len;
+  int ok;
+
+  if (off >= file_size || file_size - off < LRVM_REC_HDR_SIZE
+      || lrvm__read_at (fd, hd, sizeof hd, off, &got) != 0
+      || got < sizeof hd || lrvm_get32 (hd) != LRVM_REC_MAGIC)
+    return 0;
+  epoch = lrvm_get32 (hd + 24);
+  seq = lrvm_get64 (hd + 16);
+  len = lrvm_get32 (hd + 8);
+  if ((int32_t) (epoch - h->epoch) <= 0 || len > file_size - off
+      || len < LRVM_REC_HDR_SIZE)
+    return 0;
+  rec = malloc (len);
+  if (rec == NULL)
+    return 0;
+  ok = lrvm__read_at (fd, rec, len, off, &got) == 0 && got == len
+       && lrvm__record_check (rec, len, seq, epoch) == len;
+  free (rec);
+  if (!ok)
+    return 0;
+  h->epoch = epoch;
+  h->head_seq = seq;
+  h->head_off = off;
+  return 1;
+}
+
 /* Open (or create) the log of S and recover: replay every valid record
    into the segment files, flush them, and write a header that starts
    an empty log in a new epoch, so nothing left behind in the file,
@@ -164,14 +203,24 @@ lrvm__recover (struct lrvm_store *s)
                         " format %u (this library reads %u)", s->path,
                         L->hdr.major, LRVM_FORMAT_MAJOR);
 
-  r = lrvm__log_scan (L->fd, L->file_size, &L->hdr, NULL, NULL, &end,
-                      &next_seq, &torn);
-  if (r != 0)
-    return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno, "rvm_open:"
-                                        " cannot read the log of %s",
-                                        s->path)
-                        : lrvm__error (s->opt.verbose, r, "rvm_open: out"
-                                       " of memory reading the log");
+  for (;;)
+    {
+      r = lrvm__log_scan (L->fd, L->file_size, &L->hdr, NULL, NULL, &end,
+                          &next_seq, &torn);
+      if (r != 0)
+        return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno,
+                                            "rvm_open: cannot read the log"
+                                            " of %s", s->path)
+                            : lrvm__error (s->opt.verbose, r, "rvm_open:"
+                                           " out of memory reading the"
+                                           " log");
+      if (!newer_epoch_at (L->fd, L->file_size, end, &L->hdr))
+        break;
+      lrvm__trace (s->opt.verbose, "recovery: %s: the newest header slot"
+                   " is damaged; continuing from the records of epoch %lu"
+                   " at offset %llu", s->path, (unsigned long) L->hdr.epoch,
+                   (unsigned long long) end);
+    }
   if (torn)
     lrvm__trace (s->opt.verbose, "recovery: %s: the log ends with an"
                  " incomplete record at offset %llu; it was never"

@@ -20,5 +20,6 @@ include testsuite/lrvm.errors/local.mk
 include testsuite/lrvm.crash/local.mk
 include testsuite/lrvm.powerloss/local.mk
 include testsuite/lrvm.tool/local.mk
+include testsuite/lrvm.damage/local.mk
 
 CLEANFILES += lrvm.log lrvm.sum site.exp site.bak
