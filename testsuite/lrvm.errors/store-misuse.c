@@ -267,6 +267,24 @@ test_paths (void)
   expect_open_fails (missing, ENOENT, RVM_EIO, "paths: a path under a"
                      " missing directory");
   t_check (!exists (parent), "paths: the missing parent is not created");
+  {
+    size_t n = strlen (outer) + 8192;
+    char *longp = keep (malloc (n)), *q;
+    rvm_t rvm = NULL;
+
+    strcpy (longp, outer);
+    q = longp + strlen (longp);
+    while ((size_t) (q - longp) < n - 64)
+      {
+        memset (q, 'a', 53);
+        *q = '/';
+        q += 53;
+      }
+    *q = '\0';
+    t_check (rvm_open (longp, NULL, &rvm) == RVM_EIO && rvm == NULL
+             && rvm_errcode () == RVM_EIO,
+             "paths: a path longer than PATH_MAX fails");
+  }
   t_check (store_put (outer, "s", "works") == 0,
            "paths: a store opens after the failures");
   verify ("paths: its commit persisted", outer, "s", "works");
@@ -555,6 +573,8 @@ test_planted_files (void)
   char *d2 = path_of (outer, "lock-link");
   char *d3 = path_of (outer, "tmp-link");
   char *d4 = path_of (outer, "log-dir");
+  char *d5 = path_of (outer, "log-short");
+  char *d6 = path_of (outer, "log-junk");
   char *p;
   rvm_t rvm;
   int r;
@@ -564,6 +584,8 @@ test_planted_files (void)
   mkdir (d2, 0755);
   mkdir (d3, 0755);
   mkdir (d4, 0755);
+  mkdir (d5, 0755);
+  mkdir (d6, 0755);
 
   p = path_of (d1, ".lrvm-log");
   symlink (target, p);
@@ -591,6 +613,23 @@ test_planted_files (void)
   p = path_of (d4, ".lrvm-log");
   mkdir (p, 0755);
   expect_open_fails (d4, EISDIR, RVM_EIO, "files: .lrvm-log a directory");
+
+  /* A damaged log is refused, and left as it is for lrvm verify.  */
+  p = path_of (d5, ".lrvm-log");
+  write_text (p, "not a log at all");
+  expect_open_fails (d5, EIO, RVM_ECORRUPT, "files: a short garbage log");
+  t_check (holds (p, "not a log at all"), "files: the short garbage log is"
+           " left alone");
+  p = path_of (d6, ".lrvm-log");
+  {
+    char junk[8193];
+
+    memset (junk, 'J', 8192);
+    junk[8192] = '\0';
+    write_text (p, junk);
+    expect_open_fails (d6, EIO, RVM_ECORRUPT, "files: a garbage log");
+    t_check (holds (p, junk), "files: the garbage log is left alone");
+  }
 
   t_rmdir (outer);
   release ();
