@@ -10,7 +10,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +18,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef MAP_ANONYMOUS
+# define MAP_ANONYMOUS MAP_ANON
+#endif
 
 #define SEGSIZE 4096
 
@@ -71,8 +74,8 @@ cmp_str (const void *a, const void *b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-/* The sorted names in DIR and, one level down, in its directories,
-   one per line; a new string.  */
+/* The sorted names in DIR and, recursively, in its directories; a new
+   string.  */
 static char *
 listing (const char *dir)
 {
