@@ -110,13 +110,30 @@ has_records (struct lrvm_store *s, const char *name)
   return r;
 }
 
+/* Undo what a failed rvm_map did to the segment file FD: remove it if
+   the call created it, else give it back its OLD size.  Nothing of it
+   is mapped and the log has no record for it, so either is safe.  */
+static void
+map_undo (struct lrvm_store *s, int fd, const char *segname, int created,
+          uint64_t old)
+{
+  int saved = errno;
+
+  if (created)
+    lrvm__unlink_at (s->dirfd, segname);
+  else
+    lrvm__resize (fd, old);
+  lrvm__close (fd);
+  errno = saved;
+}
+
 int
 rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
                  size_t *mapped)
 {
   struct lrvm_store *s = rvm;
   struct lrvm_seg *g;
-  uint64_t fsize;
+  uint64_t fsize, old;
   size_t maplen;
   int fd, r, e, created = 0;
   void *p;
@@ -132,6 +149,10 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
   if (size == 0)
     return lrvm__error (s->opt.verbose, RVM_EINVAL,
                         "rvm_map: \"%s\": size is 0", segname);
+  if (size > (size_t) PTRDIFF_MAX)
+    return lrvm__error (s->opt.verbose, RVM_ERANGE, "rvm_map: \"%s\": size"
+                        " %zu is too large for this address space",
+                        segname, size);
 
   pthread_mutex_lock (&s->mu);
   if (find_name (s, segname) != NULL)
@@ -158,14 +179,21 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
     }
   {
     struct stat st;
-    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    if (fstat (fd, &st) != 0)
       {
-        r = lrvm__syserr (s->opt.verbose, errno ? errno : EINVAL,
-                          "rvm_map: \"%s\" is not a regular file", segname);
+        r = lrvm__syserr (s->opt.verbose, errno, "rvm_map: cannot stat"
+                          " \"%s\"", segname);
         lrvm__close (fd);
         goto out;
       }
-    fsize = (uint64_t) st.st_size;
+    if (!S_ISREG (st.st_mode))
+      {
+        r = lrvm__error (s->opt.verbose, RVM_EINVAL, "rvm_map: \"%s\" is"
+                         " not a regular file", segname);
+        lrvm__close (fd);
+        goto out;
+      }
+    fsize = old = (uint64_t) st.st_size;
   }
   if (fsize > SIZE_MAX)
     {
@@ -185,7 +213,7 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
           r = lrvm__syserr (s->opt.verbose, e ? e : errno,
                             "rvm_map: cannot grow \"%s\" to %zu bytes",
                             segname, size);
-          lrvm__close (fd);
+          map_undo (s, fd, segname, created, old);
           goto out;
         }
       fsize = size;
@@ -195,20 +223,20 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
     {
       r = lrvm__syserr (s->opt.verbose, errno, "rvm_map: cannot flush the"
                         " directory after creating \"%s\"", segname);
-      lrvm__close (fd);
+      map_undo (s, fd, segname, created, old);
       goto out;
     }
   maplen = (size_t) fsize;
   p = mmap (NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-  e = errno;
-  lrvm__close (fd);
   if (p == MAP_FAILED)
     {
+      e = errno;
       r = e == ENOMEM ? lrvm__error (s->opt.verbose, RVM_ENOMEM,
                                      "rvm_map: no memory to map \"%s\"",
                                      segname)
                       : lrvm__syserr (s->opt.verbose, e,
                                       "rvm_map: cannot map \"%s\"", segname);
+      map_undo (s, fd, segname, created, old);
       goto out;
     }
   g = calloc (1, sizeof *g);
@@ -216,8 +244,10 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
     {
       munmap (p, maplen);
       r = lrvm__error (s->opt.verbose, RVM_ENOMEM, "rvm_map: out of memory");
+      map_undo (s, fd, segname, created, old);
       goto out;
     }
+  lrvm__close (fd);
   g->base = p;
   g->size = maplen;
   g->maplen = maplen;
