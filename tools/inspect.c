@@ -36,9 +36,14 @@ ro_open (const char *dir, struct ro_store *s)
       tool_error ("%s: %s", dir, strerror (errno));
       return EXIT_FAIL;
     }
-  if (fstat (s->dirfd, &st) != 0 || !S_ISDIR (st.st_mode))
+  if (fstat (s->dirfd, &st) != 0)
     {
-      tool_error ("%s: %s", dir, strerror (errno ? errno : ENOTDIR));
+      tool_error ("%s: %s", dir, strerror (errno));
+      goto fail;
+    }
+  if (!S_ISDIR (st.st_mode))
+    {
+      tool_error ("%s: %s", dir, strerror (ENOTDIR));
       goto fail;
     }
   /* A store that has no lock file has never been opened by a handle

@@ -47,7 +47,7 @@ enum slot_state
   SLOT_VALID,
   SLOT_EMPTY,                   /* all zeros: never written */
   SLOT_INVALID,                 /* does not check */
-  SLOT_FUTURE                   /* valid, of a format this version cannot read */
+  SLOT_FUTURE                   /* valid, of a format this lrvm cannot read */
 };
 
 struct slot

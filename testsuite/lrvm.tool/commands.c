@@ -324,7 +324,7 @@ test_truncate (void)
     rvm_t rvm;
     trans_t tid;
     long long before;
-    void *base;
+    void *base = NULL;
 
     rvm_options_init (&o);
     o.sync_mode = RVM_SYNC_NONE;

@@ -224,7 +224,8 @@ tr_snapshot (const char *dir, struct tr_snap *s)
       n++;
     }
   closedir (d);
-  qsort (names, n, sizeof *names, name_cmp);
+  if (n > 1)
+    qsort (names, n, sizeof *names, name_cmp);
   for (i = 0; i < n; i++)
     {
       char path[4096], meta[64];
@@ -254,7 +255,8 @@ tr_snapshot (const char *dir, struct tr_snap *s)
 int
 tr_snap_equal (const struct tr_snap *a, const struct tr_snap *b)
 {
-  return a->len == b->len && memcmp (a->p, b->p, a->len) == 0;
+  return a->len == b->len
+         && (a->len == 0 || memcmp (a->p, b->p, a->len) == 0);
 }
 
 void
