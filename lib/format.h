@@ -12,6 +12,7 @@
    with '.', so these never clash with a segment.  */
 #define LRVM_LOG_NAME ".lrvm-log"
 #define LRVM_LOG_TMP_NAME ".lrvm-log.tmp"
+#define LRVM_LOCK_NAME ".lrvm-lock"
 
 /* Log file header: block 0, two 512-byte slots (one per sector).  */
 #define LRVM_LOG_MAGIC 0x4d56524cu      /* bytes "LRVM" */

@@ -13,22 +13,22 @@
 # include <sys/file.h>
 #endif
 
-/* Take an exclusive lock on FD without waiting: 0, or -1 with errno
-   EWOULDBLOCK when another handle holds it.  */
-int
-lrvm__lock (int fd)
+/* Take a lock on FD without waiting, exclusive if EXCL, else shared:
+   0, or -1 with errno EWOULDBLOCK when a conflicting lock is held.  */
+static int
+take (int fd, int excl)
 {
   int r;
 
 #if defined LRVM_LOCK_FLOCK
   do
-    r = flock (fd, LOCK_EX | LOCK_NB);
+    r = flock (fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB);
   while (r != 0 && errno == EINTR);
 #else
   struct flock fl;
 
   memset (&fl, 0, sizeof fl);
-  fl.l_type = F_WRLCK;
+  fl.l_type = excl ? F_WRLCK : F_RDLCK;
   fl.l_whence = SEEK_SET;
 # if defined LRVM_LOCK_OFD
   r = fcntl (fd, F_OFD_SETLK, &fl);
@@ -39,4 +39,22 @@ lrvm__lock (int fd)
   if (r != 0 && (errno == EACCES || errno == EAGAIN))
     errno = EWOULDBLOCK;
   return r;
+}
+
+/* Take the store lock on FD (open for writing) without waiting: 0, or
+   -1 with errno EWOULDBLOCK when another handle holds it.  */
+int
+lrvm__lock (int fd)
+{
+  return take (fd, 1);
+}
+
+/* Take a shared lock on FD, which may be open read-only: it excludes
+   every handle (rvm_open fails with RVM_EBUSY meanwhile) but not other
+   readers.  0, or -1 with errno EWOULDBLOCK when a handle holds the
+   store.  */
+int
+lrvm__lock_shared (int fd)
+{
+  return take (fd, 0);
 }

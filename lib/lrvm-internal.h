@@ -68,8 +68,10 @@ int lrvm__dsync_flag (void);           /* open flag for DSYNC mode, or 0 */
 int lrvm__zero_fill (int fd, uint64_t from, uint64_t to);
 const char *lrvm__sync_method (void);
 
-/* Locks: lock.c.  Take the store lock on FD, or fail with EWOULDBLOCK.  */
+/* Locks: lock.c.  Take the store lock on FD, or fail with EWOULDBLOCK;
+   lrvm__lock_shared takes a reader's lock that excludes handles only.  */
 int lrvm__lock (int fd);
+int lrvm__lock_shared (int fd);
 
 /* Failpoints: failpoint.c, compiled in with --enable-failpoints.
    LRVM_FAILPOINT (name) returns 0, or an errno value to inject; a

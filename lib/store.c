@@ -15,8 +15,6 @@
 # define O_DIRECTORY 0
 #endif
 
-#define LRVM_LOCK_NAME ".lrvm-lock"
-
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct lrvm_store *registry;
 
