@@ -158,10 +158,11 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
     }
   {
     struct stat st;
-    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    e = fstat (fd, &st) != 0 ? errno : !S_ISREG (st.st_mode) ? EINVAL : 0;
+    if (e != 0)
       {
-        r = lrvm__syserr (s->opt.verbose, errno ? errno : EINVAL,
-                          "rvm_map: \"%s\" is not a regular file", segname);
+        r = lrvm__syserr (s->opt.verbose, e, "rvm_map: \"%s\" is not a"
+                          " regular file", segname);
         lrvm__close (fd);
         goto out;
       }
