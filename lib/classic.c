@@ -7,20 +7,23 @@
 
 #include <errno.h>
 
+/* After a failed call, set errno for its status R; after a successful
+   one, put back SAVED, the caller's errno, so that a caller of a void
+   call can clear errno before it and test it after.  */
 static int
-set_errno (int r)
+set_errno (int r, int saved)
 {
-  if (r != 0)
-    errno = lrvm__last_errno ();
+  errno = r != 0 ? lrvm__last_errno () : saved;
   return r;
 }
 
 rvm_t
 rvm_init (const char *directory)
 {
+  int saved = errno;
   rvm_t rvm;
 
-  if (set_errno (rvm_open (directory, NULL, &rvm)) != 0)
+  if (set_errno (rvm_open (directory, NULL, &rvm), saved) != 0)
     return NULL;
   return rvm;
 }
@@ -28,6 +31,7 @@ rvm_init (const char *directory)
 void *
 rvm_map (rvm_t rvm, const char *segname, int size_to_create)
 {
+  int saved = errno;
   void *base;
 
   if (size_to_create <= 0)
@@ -38,7 +42,7 @@ rvm_map (rvm_t rvm, const char *segname, int size_to_create)
       return NULL;
     }
   if (set_errno (rvm_map_segment (rvm, segname, (size_t) size_to_create,
-                                  &base, NULL)) != 0)
+                                  &base, NULL), saved) != 0)
     return NULL;
   return base;
 }
@@ -46,18 +50,23 @@ rvm_map (rvm_t rvm, const char *segname, int size_to_create)
 void
 rvm_unmap (rvm_t rvm, void *segbase)
 {
-  set_errno (rvm_unmap_segment (rvm, segbase));
+  int saved = errno;
+
+  set_errno (rvm_unmap_segment (rvm, segbase), saved);
 }
 
 void
 rvm_destroy (rvm_t rvm, const char *segname)
 {
-  set_errno (rvm_destroy_segment (rvm, segname));
+  int saved = errno;
+
+  set_errno (rvm_destroy_segment (rvm, segname), saved);
 }
 
 trans_t
 rvm_begin_trans (rvm_t rvm, int numsegs, void **segbases)
 {
+  int saved = errno;
   trans_t tid;
 
   if (numsegs <= 0)
@@ -67,7 +76,8 @@ rvm_begin_trans (rvm_t rvm, int numsegs, void **segbases)
       errno = EINVAL;
       return (trans_t) -1;
     }
-  if (set_errno (rvm_begin (rvm, (size_t) numsegs, segbases, 0, &tid)) != 0)
+  if (set_errno (rvm_begin (rvm, (size_t) numsegs, segbases, 0, &tid),
+                 saved) != 0)
     return (trans_t) -1;
   return tid;
 }
@@ -75,6 +85,8 @@ rvm_begin_trans (rvm_t rvm, int numsegs, void **segbases)
 void
 rvm_about_to_modify (trans_t tid, void *segbase, int offset, int size)
 {
+  int saved = errno;
+
   if (offset < 0 || size <= 0)
     {
       lrvm__error (0, offset < 0 ? RVM_ERANGE : RVM_EINVAL,
@@ -84,25 +96,32 @@ rvm_about_to_modify (trans_t tid, void *segbase, int offset, int size)
       errno = offset < 0 ? ERANGE : EINVAL;
       return;
     }
-  set_errno (rvm_modify (tid, segbase, (size_t) offset, (size_t) size));
+  set_errno (rvm_modify (tid, segbase, (size_t) offset, (size_t) size),
+             saved);
 }
 
 void
 rvm_commit_trans (trans_t tid)
 {
-  set_errno (rvm_commit (tid, 0));
+  int saved = errno;
+
+  set_errno (rvm_commit (tid, 0), saved);
 }
 
 void
 rvm_abort_trans (trans_t tid)
 {
-  set_errno (rvm_abort (tid));
+  int saved = errno;
+
+  set_errno (rvm_abort (tid), saved);
 }
 
 void
 rvm_truncate_log (rvm_t rvm)
 {
-  set_errno (rvm_truncate (rvm));
+  int saved = errno;
+
+  set_errno (rvm_truncate (rvm), saved);
 }
 
 void

@@ -51,7 +51,7 @@ lrvm__errno_for (int code)
     case RVM_ERANGE: return ERANGE;
     case RVM_ENOENT: return ENOENT;
     case RVM_EVERSION: case RVM_ENORESTORE: return ENOTSUP;
-    case RVM_ECORRUPT: case RVM_EFAILED: return EIO;
+    case RVM_EIO: case RVM_ECORRUPT: case RVM_EFAILED: return EIO;
     default: return EINVAL;
     }
 }
