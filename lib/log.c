@@ -226,7 +226,10 @@ write_batch (struct lrvm_store *s, const unsigned char *buf, size_t len,
       want -= want % LRVM_GROW_STEP;
       if ((e = LRVM_FAILPOINT ("log.grow")) != 0)
         return e;
-      if (lrvm__zero_fill (fd, *file_size, want) != 0)
+      /* A batch that is not flushed leaves its zeros unflushed too:
+         the next flush of the log covers both, and nothing here was
+         promised durable before it.  */
+      if (lrvm__zero_fill (fd, *file_size, want, flush) != 0)
         return errno;
       *file_size = want;
     }
