@@ -51,7 +51,7 @@ static double opt_seconds = 1.5;        /* per measured run */
 static int opt_repeats = 3;
 static long opt_count;                  /* commits per run, if > 0 */
 static int opt_verbose;
-static long opt_recovery[MAX_SIZES + 1] = { 10000, 100000, 300000, 0 };
+static long opt_recovery[MAX_SIZES + 1] = { 10000, 100000, 0 };
 static char *base_dir;                  /* holds every store */
 static double record_avg;               /* record bytes per commit */
 static int store_serial;
@@ -59,6 +59,9 @@ static int store_serial;
 /* ------------------------------------------------------------------ */
 /* Helpers.  */
 
+static void remove_tree (const char *path);
+
+/* Report a failure, remove the stores and exit with status 2.  */
 static void
 die (const char *fmt, ...)
 {
@@ -70,6 +73,8 @@ die (const char *fmt, ...)
   vfprintf (stderr, fmt, ap);
   va_end (ap);
   fputc ('\n', stderr);
+  if (base_dir != NULL)
+    remove_tree (base_dir);
   exit (2);
 }
 
@@ -107,12 +112,13 @@ next_random (uint64_t *state)
   return x * 0x2545f4914f6cdd1dULL;
 }
 
-/* Remove every file of directory PATH, then PATH itself.  */
+/* Remove directory PATH and everything in it.  */
 static void
 remove_tree (const char *path)
 {
   DIR *d = opendir (path);
   struct dirent *e;
+  struct stat st;
   char name[4096];
 
   if (d == NULL)
@@ -122,7 +128,9 @@ remove_tree (const char *path)
       if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
         continue;
       snprintf (name, sizeof name, "%s/%s", path, e->d_name);
-      if (unlink (name) != 0)
+      if (lstat (name, &st) == 0 && S_ISDIR (st.st_mode))
+        remove_tree (name);
+      else if (unlink (name) != 0)
         fprintf (stderr, "lrvm-bench: cannot remove %s: %s\n", name,
                  strerror (errno));
     }
@@ -339,26 +347,17 @@ truncations (rvm_t rvm)
   return st.truncations;
 }
 
-/* Run W's measured window: COUNT commits, or commits for SECS seconds, or (CYCLE) every commit from just after one
-   automatic truncation to just after the next.  A no-flush run ends
-   with rvm_flush, inside the window.  */
+/* Run W's measured window: COUNT commits, or commits for SECS seconds,
+   or (CYCLE) every commit until an automatic truncation has run.  A
+   no-flush run ends with rvm_flush, inside the window.  */
 static void *
 worker_run (void *arg)
 {
   struct worker *w = arg;
   long i, n = 0;
-  uint64_t tr = 0;
+  uint64_t tr = w->cycle ? truncations (w->rvm) : 0;
   double deadline;
 
-  if (w->cycle && w->count == 0)
-    {
-      /* Until the first truncation, checked every 64 commits.  */
-      tr = truncations (w->rvm);
-      while (truncations (w->rvm) == tr)
-        for (i = 0; i < 64; i++)
-          one_transaction (w);
-      tr = truncations (w->rvm);
-    }
   w->t0 = now ();
   deadline = w->t0 + w->secs;
   if (w->count > 0)
@@ -367,6 +366,7 @@ worker_run (void *arg)
   else if (w->cycle)
     do
       {
+        /* Truncation runs inside a commit: look for it every 64.  */
         for (i = 0; i < 64; i++)
           one_transaction (w);
         n += 64;
@@ -417,6 +417,28 @@ map_segment (rvm_t rvm, const char *name)
   check_rvm (rvm_map_segment (rvm, name, SEG_SIZE, &base, NULL),
              "rvm_map_segment");
   return base;
+}
+
+/* Touch every page of the segment at BASE through the library: one
+   no-flush transaction rewrites a byte of each page with its own
+   value.  The caller then truncates the log.  The measured commits
+   find the segment's memory resident and private, as in a program
+   that has run for a while, instead of paying a first-touch page
+   fault or two for each range.  */
+static void
+warm_segment (rvm_t rvm, void *base)
+{
+  volatile unsigned char *mem = base;
+  size_t off, page = (size_t) sysconf (_SC_PAGESIZE);
+  trans_t tid;
+
+  if (page == 0 || page > SEG_SIZE)
+    page = 4096;
+  check_rvm (rvm_begin (rvm, 1, &base, RVM_NO_RESTORE, &tid), "rvm_begin");
+  check_rvm (rvm_modify (tid, base, 0, SEG_SIZE), "rvm_modify");
+  for (off = 0; off < SEG_SIZE; off += page)
+    mem[off] = mem[off];
+  check_rvm (rvm_commit (tid, RVM_NO_FLUSH), "rvm_commit");
 }
 
 static void
@@ -549,9 +571,12 @@ run_durable_round (int want, int round)
       w[i].base = map_segment (rvm, seg_names[i]);
       w[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t) (i + 1)
                  + (uint64_t) store_serial;
-      for (j = 0; j < 20; j++)
-        one_transaction (&w[i]);
+      warm_segment (rvm, w[i].base);
     }
+  check_rvm (rvm_truncate (rvm), "rvm_truncate");
+  for (i = 0; i < THREADS; i++)
+    for (j = 0; j < 20; j++)
+      one_transaction (&w[i]);
   f.len = record_bytes ();
   f.rec = malloc (f.len);
   if (f.rec == NULL)
@@ -617,7 +642,9 @@ struct noflush_result
 
 /* No-flush commits per second with truncation threshold THRESHOLD (0:
    the default) and rvm_begin flags BEGIN_FLAGS.  With CYCLE, the
-   window is one whole truncation cycle.  */
+   window is one whole truncation cycle: from the first commit after
+   an explicit truncation to the end of the automatic truncation that
+   the threshold triggers.  */
 static struct noflush_result
 run_noflush (uint64_t threshold, unsigned int begin_flags, int cycle)
 {
@@ -637,8 +664,9 @@ run_noflush (uint64_t threshold, unsigned int begin_flags, int cycle)
   w.secs = opt_seconds;
   w.count = opt_count;
   w.cycle = cycle;
-  /* 10000 transactions touch nearly every page of the segment.  */
-  for (i = 0; i < 10000; i++)
+  warm_segment (rvm, w.base);
+  check_rvm (rvm_truncate (rvm), "rvm_truncate");
+  for (i = 0; i < (cycle ? 0 : 1000); i++)
     one_transaction (&w);
   get_stats (rvm, &a);
   worker_run (&w);
@@ -663,9 +691,10 @@ run_memory_limit (void)
   size_t len = record_bytes (), have = 0, namelen = strlen (seg_names[0]);
   unsigned char *buf = malloc (LRVM_BUFFER_LIMIT), *mem;
   uint64_t off = LRVM_LOG_DATA_START, rng = 0x2545f4914f6cdd1dULL;
-  long i, n = 0, warmup = 10000;
+  long i, n = 0, warmup = 1000;
   double t0 = 0, deadline = 0;
   int fd, log = zero_file (dir, "log", RAW_FILE_SIZE);
+  size_t at;
 
   if (buf == NULL)
     die ("out of memory");
@@ -676,6 +705,9 @@ run_memory_limit (void)
   mem = mmap (NULL, SEG_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (mem == MAP_FAILED)
     die ("mmap: %s", strerror (errno));
+  /* Every page resident and private, as after warm_segment.  */
+  for (at = 0; at < SEG_SIZE; at += 512)
+    ((volatile unsigned char *) mem)[at] = mem[at];
   memset (buf, 0, LRVM_BUFFER_LIMIT);
   for (i = -warmup;; i++)
     {
@@ -824,7 +856,7 @@ usage (int status)
 {
   fputs ("Usage: lrvm-bench [-v] [-t SECONDS] [-r REPEATS] [-n COUNT]"
          " [-N N1,N2,...] [BENCHMARK...]\n"
-         "Benchmarks (default: all but 'lib', 'raw', 'noflush-*'):\n"
+         "Benchmarks (default: all):\n"
          "  durable          durable commits, 1 thread, and the physical"
          " limit\n"
          "  lib, raw         either half of 'durable' alone\n"
@@ -837,11 +869,11 @@ usage (int status)
          "  recovery         recovery time of logs of N records\n"
          "Options:\n"
          "  -t SECONDS  length of each timed run (default 1.5); a run at the\n"
-         "              default threshold lasts one truncation cycle\n"
+         "              default threshold lasts one truncation cycle, and\n"
+         "              a durable run is cut in 5 slices of each kind\n"
          "  -r REPEATS  runs per figure; the median is shown (default 3)\n"
          "  -n COUNT    commits per run instead (per thread in 'group')\n"
-         "  -N LIST     log sizes of 'recovery' (default 10000,100000,"
-         "300000)\n"
+         "  -N LIST     log sizes of 'recovery' (default 10000,100000)\n"
          "  -v          show every run\n"
          "Stores are made under $LRVM_BENCH_DIR, else $TMPDIR, else /tmp.\n",
          status ? stderr : stdout);
@@ -1069,8 +1101,9 @@ main (int argc, char **argv)
                     (unsigned long long) (LRVM_DEFAULT_THRESHOLD >> 20));
           row (label, &nf_def, "%.0f", "/s");
           if (opt_count == 0)
-            printf ("   %-*s\n", LABEL_W, "  (each run: one whole"
-                    " truncation cycle)");
+            printf ("     (each run: one truncation cycle, %.0f MiB of records"
+                    " and their truncation)\n",
+                    (double) (LRVM_DEFAULT_THRESHOLD >> 20));
           else
             row ("  truncations per run", &nf_tr, "%.0f", "");
           m_def = median (&nf_def);
@@ -1081,7 +1114,7 @@ main (int argc, char **argv)
           m_huge = median (&nf_huge);
         }
       if (m_def > 0 && m_huge > 0)
-        printf ("   %-*s %12.1f %%\n", LABEL_W, "  time spent truncating",
+        printf ("   %-*s %12.1f %%\n", LABEL_W, "  time lost to truncation",
                 100.0 * (1.0 - m_def / m_huge));
       if (want & B_NF_NORESTORE)
         row ("huge threshold, RVM_NO_RESTORE", &nf_nr, "%.0f", "/s");
