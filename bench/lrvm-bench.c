@@ -583,10 +583,14 @@ run_durable_round (int want, int round)
     die ("out of memory");
   for (i = 0; i < (int) f.len; i++)
     f.rec[i] = (unsigned char) next_random (&rng);
-  f.fd = zero_file (rawdir, "raw", RAW_FILE_SIZE);
+  f.fd = -1;
   f.off = LRVM_LOG_DATA_START;
-  for (j = 0; j < 20; j++)
-    raw_commit (&f);
+  if (want & B_RAW)
+    {
+      f.fd = zero_file (rawdir, "raw", RAW_FILE_SIZE);
+      for (j = 0; j < 20; j++)
+        raw_commit (&f);
+    }
 
   for (i = 0; i < slices; i++)
     for (step = 0; step < 3; step++)
@@ -619,7 +623,8 @@ run_durable_round (int want, int round)
         }
 
   check_rvm (rvm_close (rvm), "rvm_close");
-  close (f.fd);
+  if (f.fd >= 0)
+    close (f.fd);
   free (f.rec);
   drop_dir (dir);
   drop_dir (rawdir);
