@@ -312,7 +312,7 @@ struct worker
   uint64_t rng;
   double secs;                  /* run this long, */
   long count;                   /* or this many commits if > 0, */
-  int cycle;                    /* or from a truncation to the next */
+  int cycle;                    /* or until an automatic truncation */
   long done;                    /* commits in the measured window */
   double t0, t1;
 };
