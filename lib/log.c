@@ -226,7 +226,10 @@ write_batch (struct lrvm_store *s, const unsigned char *buf, size_t len,
       want -= want % LRVM_GROW_STEP;
       if ((e = LRVM_FAILPOINT ("log.grow")) != 0)
         return e;
-      if (lrvm__zero_fill (fd, *file_size, want) != 0)
+      /* A batch that is not flushed leaves its zeros unflushed too:
+         the next flush of the log covers both, and nothing here was
+         promised durable before it.  */
+      if (lrvm__zero_fill (fd, *file_size, want, flush) != 0)
         return errno;
       *file_size = want;
     }
@@ -261,6 +264,19 @@ write_batch (struct lrvm_store *s, const unsigned char *buf, size_t len,
         return e;
     }
   return 0;
+}
+
+/* Nonzero once the live records (written and buffered) reach the
+   truncation threshold.  TAIL never falls below HEAD_OFF, so the
+   difference cannot wrap, where HEAD_OFF + THRESHOLD would for a
+   threshold near UINT64_MAX ("never truncate").  */
+static int
+over_threshold (const struct lrvm_store *s)
+{
+  const struct lrvm_log *L = &s->log;
+
+  return L->tail - L->hdr.head_off + L->buf_len
+         >= s->opt.truncate_threshold;
 }
 
 /* With L->mu held, make every record below UPTO written, and durable
@@ -326,8 +342,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       L->written_seq = last;
       if (flush || s->opt.sync_mode != RVM_SYNC_FLUSH)
         L->durable_seq = last;
-      if (L->tail + L->buf_len >= L->hdr.head_off
-                                  + s->opt.truncate_threshold)
+      if (over_threshold (s))
         L->truncate_wanted = 1;
     }
 }
@@ -413,7 +428,7 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
       if (L->buf_len >= LRVM_BUFFER_LIMIT && !L->busy)
         r = drain (s, seq + 1, 0);
     }
-  if (L->tail + L->buf_len >= L->hdr.head_off + s->opt.truncate_threshold)
+  if (over_threshold (s))
     L->truncate_wanted = 1;
 out:
   pthread_mutex_unlock (&L->mu);

@@ -65,7 +65,7 @@ void lrvm__close (int fd);
 int lrvm__flush (int fd);              /* data and size of a file */
 int lrvm__flush_dir (int dirfd);       /* entries of a directory */
 int lrvm__dsync_flag (void);           /* open flag for DSYNC mode, or 0 */
-int lrvm__zero_fill (int fd, uint64_t from, uint64_t to);
+int lrvm__zero_fill (int fd, uint64_t from, uint64_t to, int flush);
 const char *lrvm__sync_method (void);
 
 /* Locks: lock.c.  Take the store lock on FD, or fail with EWOULDBLOCK;

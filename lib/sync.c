@@ -83,9 +83,9 @@ lrvm__dsync_flag (void)
 
 /* Fill FD from FROM to TO with real zero blocks (not a hole, not an
    unwritten extent), so that later overwrites there change data only,
-   and flush them.  */
+   and flush them if FLUSH.  */
 int
-lrvm__zero_fill (int fd, uint64_t from, uint64_t to)
+lrvm__zero_fill (int fd, uint64_t from, uint64_t to, int flush)
 {
   static const unsigned char zeros[65536];
 
@@ -97,5 +97,5 @@ lrvm__zero_fill (int fd, uint64_t from, uint64_t to)
         return -1;
       from += n;
     }
-  return lrvm__flush (fd);
+  return flush ? lrvm__flush (fd) : 0;
 }

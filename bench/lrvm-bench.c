@@ -1,0 +1,1189 @@
+/* lrvm-bench.c -- throughput and recovery benchmarks of liblrvm, each
+   shown beside the physical limit measured in the same run: durable
+   commits against a bare pwrite-and-flush loop, group commit, no-flush
+   commits with and without automatic truncation, and recovery time.
+
+   Usage: lrvm-bench [-v] [-t SECONDS] [-r REPEATS] [-n COUNT]
+                     [-N N1,N2,...] [BENCHMARK...]
+   Run lrvm-bench -h for the benchmarks.  The stores live in a fresh
+   directory under $LRVM_BENCH_DIR, else $TMPDIR, else /tmp, removed
+   afterwards.  */
+
+#include <config.h>
+
+#include "lrvm-internal.h"      /* lrvm.h, format.h, the log's sizes */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEG_SIZE ((size_t) 16 << 20)    /* bytes of each segment */
+#define RANGE 100                       /* bytes of each modified range */
+#define RANGES 2                        /* ranges per transaction */
+#define THREADS 4                       /* group commit benchmark */
+#define RAW_FILE_SIZE ((uint64_t) 16 << 20)
+#define HUGE_THRESHOLD ((uint64_t) 1 << 50)
+#define MAX_REPEATS 15
+#define MAX_SIZES 8
+
+/* The benchmarks, as bits of a set.  */
+enum
+{
+  B_LIB = 1, B_RAW = 2, B_GROUP = 4, B_NF_DEFAULT = 8, B_NF_HUGE = 16,
+  B_NF_NORESTORE = 32, B_MEMORY = 64, B_RECOVERY = 128
+};
+
+/* Segment names, all of one length, so that every record has the same
+   size (record_bytes).  */
+static const char *const seg_names[THREADS] = {
+  "bench0", "bench1", "bench2", "bench3"
+};
+
+static double opt_seconds = 1.5;        /* per measured run */
+static int opt_repeats = 3;
+static long opt_count;                  /* commits per run, if > 0 */
+static int opt_verbose;
+static long opt_recovery[MAX_SIZES + 1] = { 10000, 100000, 0 };
+static char *base_dir;                  /* holds every store */
+static double record_avg;               /* record bytes per commit */
+static int store_serial;
+
+/* ------------------------------------------------------------------ */
+/* Helpers.  */
+
+static void remove_tree (const char *path);
+
+/* Report a failure, remove the stores and exit with status 2.  */
+static void
+die (const char *fmt, ...)
+{
+  va_list ap;
+
+  fflush (stdout);
+  fputs ("lrvm-bench: ", stderr);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  if (base_dir != NULL)
+    remove_tree (base_dir);
+  exit (2);
+}
+
+static void
+check_rvm (int r, const char *what)
+{
+  if (r != 0)
+    die ("%s: %s (%s)", what, rvm_strerror (r), rvm_errmsg ());
+}
+
+static double
+now (void)
+{
+#ifdef HAVE_CLOCK_GETTIME
+  struct timespec ts;
+  if (clock_gettime (CLOCK_MONOTONIC, &ts) == 0)
+    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+#endif
+  {
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return (double) tv.tv_sec + (double) tv.tv_usec * 1e-6;
+  }
+}
+
+/* xorshift64*: a fast generator for the offsets.  */
+static uint64_t
+next_random (uint64_t *state)
+{
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* Remove directory PATH and everything in it.  */
+static void
+remove_tree (const char *path)
+{
+  DIR *d = opendir (path);
+  struct dirent *e;
+  struct stat st;
+  char name[4096];
+
+  if (d == NULL)
+    return;
+  while ((e = readdir (d)) != NULL)
+    {
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      snprintf (name, sizeof name, "%s/%s", path, e->d_name);
+      if (lstat (name, &st) == 0 && S_ISDIR (st.st_mode))
+        remove_tree (name);
+      else if (unlink (name) != 0)
+        fprintf (stderr, "lrvm-bench: cannot remove %s: %s\n", name,
+                 strerror (errno));
+    }
+  closedir (d);
+  if (rmdir (path) != 0)
+    fprintf (stderr, "lrvm-bench: cannot remove %s: %s\n", path,
+             strerror (errno));
+}
+
+/* A fresh, empty directory for one run.  */
+static char *
+fresh_dir (void)
+{
+  char *p = malloc (strlen (base_dir) + 32);
+
+  if (p == NULL)
+    die ("out of memory");
+  sprintf (p, "%s/run%d", base_dir, ++store_serial);
+  if (mkdir (p, 0700) != 0)
+    die ("cannot create %s: %s", p, strerror (errno));
+  return p;
+}
+
+static void
+drop_dir (char *p)
+{
+  remove_tree (p);
+  free (p);
+}
+
+/* The bytes of the log record of one benchmark transaction: a record
+   header, then per range an entry header, the padded segment name and
+   the padded data (lib/format.h).  */
+static size_t
+record_bytes (void)
+{
+  return LRVM_REC_HDR_SIZE
+         + RANGES * (LRVM_ENT_HDR_SIZE + LRVM_PAD8 (strlen (seg_names[0]))
+                     + LRVM_PAD8 (RANGE));
+}
+
+/* The flush call of the library (lib/sync.c, lrvm__flush), chosen by
+   the same config.h macros.  */
+static int
+flush_fd (int fd)
+{
+  int r;
+
+  do
+    {
+#if defined LRVM_SYNC_FULLFSYNC
+      r = fcntl (fd, F_FULLFSYNC);
+      if (r != 0 && (errno == ENOTTY || errno == ENOTSUP || errno == EINVAL))
+        r = fsync (fd);
+#elif defined LRVM_SYNC_FDATASYNC
+      r = fdatasync (fd);
+#else
+      r = fsync (fd);
+#endif
+    }
+  while (r != 0 && errno == EINTR);
+  return r;
+}
+
+static const char *
+flush_name (void)
+{
+#if defined LRVM_SYNC_FULLFSYNC
+  return "fcntl (F_FULLFSYNC)";
+#elif defined LRVM_SYNC_FDATASYNC
+  return "fdatasync";
+#else
+  return "fsync";
+#endif
+}
+
+static void
+write_all (int fd, const void *buf, size_t len, uint64_t off)
+{
+  while (len > 0)
+    {
+      ssize_t n = pwrite (fd, buf, len, (off_t) off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        die ("pwrite: %s", n < 0 ? strerror (errno) : "wrote nothing");
+      buf = (const char *) buf + n;
+      len -= (size_t) n;
+      off += (uint64_t) n;
+    }
+}
+
+/* Create DIR/NAME of SIZE bytes of real zero blocks, flushed, as the
+   library preallocates its log; return its descriptor.  */
+static int
+zero_file (const char *dir, const char *name, uint64_t size)
+{
+  static const unsigned char zeros[65536];
+  char path[4096];
+  uint64_t off;
+  int fd;
+
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  fd = open (path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    die ("cannot create %s: %s", path, strerror (errno));
+  for (off = 0; off < size; off += sizeof zeros)
+    write_all (fd, zeros, sizeof zeros, off);
+  if (flush_fd (fd) != 0)
+    die ("%s: %s", flush_name (), strerror (errno));
+  return fd;
+}
+
+/* The results of the runs of one measurement.  */
+struct series
+{
+  double v[MAX_REPEATS];
+  int n;
+};
+
+static void
+add (struct series *s, double v)
+{
+  s->v[s->n++] = v;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (const struct series *s)
+{
+  double v[MAX_REPEATS];
+
+  if (s->n == 0)
+    return 0;
+  memcpy (v, s->v, (size_t) s->n * sizeof *v);
+  qsort (v, (size_t) s->n, sizeof *v, cmp_double);
+  return s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+}
+
+static double
+smin (const struct series *s)
+{
+  double m = s->v[0];
+  int i;
+
+  for (i = 1; i < s->n; i++)
+    if (s->v[i] < m)
+      m = s->v[i];
+  return m;
+}
+
+static double
+smax (const struct series *s)
+{
+  double m = s->v[0];
+  int i;
+
+  for (i = 1; i < s->n; i++)
+    if (s->v[i] > m)
+      m = s->v[i];
+  return m;
+}
+
+/* ------------------------------------------------------------------ */
+/* The workload: a thread committing transactions on its segment.  */
+
+struct worker
+{
+  rvm_t rvm;
+  void *base;
+  unsigned int begin_flags;
+  unsigned int commit_flags;
+  uint64_t rng;
+  double secs;                  /* run this long, */
+  long count;                   /* or this many commits if > 0, */
+  int cycle;                    /* or until an automatic truncation */
+  long done;                    /* commits in the measured window */
+  double t0, t1;
+};
+
+/* One transaction: two RANGE-byte ranges at random offsets of the
+   segment, declared with rvm_modify and changed, then committed.  */
+static void
+one_transaction (struct worker *w)
+{
+  unsigned char *mem = w->base;
+  trans_t tid;
+  int i;
+
+  check_rvm (rvm_begin (w->rvm, 1, &w->base, w->begin_flags, &tid),
+             "rvm_begin");
+  for (i = 0; i < RANGES; i++)
+    {
+      uint64_t x = next_random (&w->rng);
+      size_t off = (size_t) (x % (SEG_SIZE - RANGE));
+      check_rvm (rvm_modify (tid, w->base, off, RANGE), "rvm_modify");
+      memset (mem + off, (int) (x >> 56), RANGE);
+    }
+  check_rvm (rvm_commit (tid, w->commit_flags), "rvm_commit");
+}
+
+static uint64_t
+truncations (rvm_t rvm)
+{
+  struct rvm_statistics st;
+
+  check_rvm (rvm_stats (rvm, &st, sizeof st), "rvm_stats");
+  return st.truncations;
+}
+
+/* Run W's measured window: COUNT commits, or commits for SECS seconds,
+   or (CYCLE) every commit until an automatic truncation has run.  A
+   no-flush run ends with rvm_flush, inside the window.  */
+static void *
+worker_run (void *arg)
+{
+  struct worker *w = arg;
+  long i, n = 0;
+  uint64_t tr = w->cycle ? truncations (w->rvm) : 0;
+  double deadline;
+
+  w->t0 = now ();
+  deadline = w->t0 + w->secs;
+  if (w->count > 0)
+    for (n = 0; n < w->count; n++)
+      one_transaction (w);
+  else if (w->cycle)
+    do
+      {
+        /* Truncation runs inside a commit: look for it every 64.  */
+        for (i = 0; i < 64; i++)
+          one_transaction (w);
+        n += 64;
+      }
+    while (truncations (w->rvm) == tr);
+  else if (w->commit_flags & RVM_NO_FLUSH)
+    do
+      {
+        /* No-flush commits take about a microsecond: look at the clock
+           every 64.  */
+        for (i = 0; i < 64; i++)
+          one_transaction (w);
+        n += 64;
+      }
+    while (now () < deadline);
+  else
+    do
+      {
+        one_transaction (w);
+        n++;
+      }
+    while (now () < deadline);
+  if (w->commit_flags & RVM_NO_FLUSH)
+    check_rvm (rvm_flush (w->rvm), "rvm_flush");
+  w->t1 = now ();
+  w->done = n;
+  return NULL;
+}
+
+static rvm_t
+open_store (const char *dir, uint64_t threshold)
+{
+  struct rvm_options o;
+  rvm_t rvm;
+
+  rvm_options_init (&o);
+  if (threshold != 0)
+    o.truncate_threshold = threshold;
+  check_rvm (rvm_open (dir, &o, &rvm), "rvm_open");
+  return rvm;
+}
+
+static void *
+map_segment (rvm_t rvm, const char *name)
+{
+  void *base;
+
+  check_rvm (rvm_map_segment (rvm, name, SEG_SIZE, &base, NULL),
+             "rvm_map_segment");
+  return base;
+}
+
+/* Touch every page of the segment at BASE through the library: one
+   no-flush transaction rewrites a byte of each page with its own
+   value.  The caller then truncates the log.  The measured commits
+   find the segment's memory resident and private, as in a program
+   that has run for a while, instead of paying a first-touch page
+   fault or two for each range.  */
+static void
+warm_segment (rvm_t rvm, void *base)
+{
+  volatile unsigned char *mem = base;
+  size_t off, page = (size_t) sysconf (_SC_PAGESIZE);
+  trans_t tid;
+
+  if (page == 0 || page > SEG_SIZE)
+    page = 4096;
+  check_rvm (rvm_begin (rvm, 1, &base, RVM_NO_RESTORE, &tid), "rvm_begin");
+  check_rvm (rvm_modify (tid, base, 0, SEG_SIZE), "rvm_modify");
+  for (off = 0; off < SEG_SIZE; off += page)
+    mem[off] = mem[off];
+  check_rvm (rvm_commit (tid, RVM_NO_FLUSH), "rvm_commit");
+}
+
+static void
+get_stats (rvm_t rvm, struct rvm_statistics *st)
+{
+  check_rvm (rvm_stats (rvm, st, sizeof *st), "rvm_stats");
+}
+
+/* ------------------------------------------------------------------ */
+/* Benchmarks 1 and 2: durable commits from one thread, from THREADS
+   threads with a segment each (group commit), and the physical limit.
+   A round opens one store and one bare file and runs the three in
+   short alternating slices, so that the device's drift, which is
+   large on shared machines, weighs on all three alike.  */
+
+#define SLICES 5                /* slices of each kind per round */
+
+/* The bare file of the physical limit, and where the next write goes.  */
+struct raw_file
+{
+  int fd;
+  uint64_t off;
+  unsigned char *rec;
+  size_t len;
+};
+
+/* One write of the physical limit: one pwrite of exactly one record's
+   bytes, appended from the log's first record offset, and the
+   library's flush call, into a file preallocated with flushed zero
+   blocks (wrapping to the start at its end, as the log is reused
+   after truncation).  */
+static void
+raw_commit (struct raw_file *f)
+{
+  if (f->off + f->len > RAW_FILE_SIZE)
+    f->off = LRVM_LOG_DATA_START;
+  f->rec[0]++;
+  write_all (f->fd, f->rec, f->len, f->off);
+  if (flush_fd (f->fd) != 0)
+    die ("%s: %s", flush_name (), strerror (errno));
+  f->off += f->len;
+}
+
+/* The accumulated commits and seconds of one kind of slice.  */
+struct tally
+{
+  double commits, secs;
+};
+
+static void
+slice_raw (struct raw_file *f, double secs, long count, struct tally *t)
+{
+  double t0 = now ();
+  long n = 0;
+
+  do
+    {
+      raw_commit (f);
+      n++;
+    }
+  while (count > 0 ? n < count : now () < t0 + secs);
+  t->commits += (double) n;
+  t->secs += now () - t0;
+}
+
+static void
+slice_one (struct worker *w, double secs, long count, struct tally *t)
+{
+  w->secs = secs;
+  w->count = count;
+  worker_run (w);
+  t->commits += (double) w->done;
+  t->secs += w->t1 - w->t0;
+}
+
+static void
+slice_group (struct worker *w, double secs, long count, struct tally *t)
+{
+  pthread_t th[THREADS];
+  double t0, t1;
+  int i;
+
+  t0 = now ();
+  for (i = 0; i < THREADS; i++)
+    {
+      w[i].secs = secs;
+      w[i].count = count;
+      if (pthread_create (&th[i], NULL, worker_run, &w[i]) != 0)
+        die ("pthread_create failed");
+    }
+  for (i = 0; i < THREADS; i++)
+    {
+      pthread_join (th[i], NULL);
+      t->commits += (double) w[i].done;
+    }
+  t1 = now ();
+  t->secs += t1 - t0;
+}
+
+struct durable_result
+{
+  double one, raw, group;       /* commits per second */
+  double per_flush;             /* group: commits made durable per flush */
+  double record;                /* one: record bytes per commit */
+};
+
+/* One round of the durable benchmarks WANT (B_LIB, B_RAW, B_GROUP),
+   ROUND rotating their order.  */
+static struct durable_result
+run_durable_round (int want, int round)
+{
+  char *dir = fresh_dir (), *rawdir = fresh_dir ();
+  struct rvm_statistics a, b;
+  struct durable_result res;
+  struct tally one = { 0, 0 }, raw = { 0, 0 }, group = { 0, 0 };
+  struct worker w[THREADS];
+  struct raw_file f;
+  uint64_t rng = 12345;
+  double flushes = 0, flushed = 0, bytes = 0, commits = 0;
+  double secs = opt_seconds / SLICES;
+  long count = opt_count > 0 ? opt_count : 0;
+  int slices = opt_count > 0 ? 1 : SLICES, i, j, step;
+  rvm_t rvm = open_store (dir, 0);
+
+  memset (&res, 0, sizeof res);
+  memset (w, 0, sizeof w);
+  for (i = 0; i < THREADS; i++)
+    {
+      w[i].rvm = rvm;
+      w[i].base = map_segment (rvm, seg_names[i]);
+      w[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t) (i + 1)
+                 + (uint64_t) store_serial;
+      warm_segment (rvm, w[i].base);
+    }
+  check_rvm (rvm_truncate (rvm), "rvm_truncate");
+  for (i = 0; i < THREADS; i++)
+    for (j = 0; j < 20; j++)
+      one_transaction (&w[i]);
+  f.len = record_bytes ();
+  f.rec = malloc (f.len);
+  if (f.rec == NULL)
+    die ("out of memory");
+  for (i = 0; i < (int) f.len; i++)
+    f.rec[i] = (unsigned char) next_random (&rng);
+  f.fd = -1;
+  f.off = LRVM_LOG_DATA_START;
+  if (want & B_RAW)
+    {
+      f.fd = zero_file (rawdir, "raw", RAW_FILE_SIZE);
+      for (j = 0; j < 20; j++)
+        raw_commit (&f);
+    }
+
+  for (i = 0; i < slices; i++)
+    for (step = 0; step < 3; step++)
+      switch ((round + i + step) % 3)
+        {
+        case 0:
+          if (want & B_LIB)
+            {
+              get_stats (rvm, &a);
+              slice_one (&w[0], secs, count, &one);
+              get_stats (rvm, &b);
+              bytes += (double) (b.bytes_logged - a.bytes_logged);
+              commits += (double) (b.commits - a.commits);
+            }
+          break;
+        case 1:
+          if (want & B_RAW)
+            slice_raw (&f, secs, count, &raw);
+          break;
+        default:
+          if (want & B_GROUP)
+            {
+              get_stats (rvm, &a);
+              slice_group (w, secs, count, &group);
+              get_stats (rvm, &b);
+              flushes += (double) (b.flushes - a.flushes);
+              flushed += (double) (b.flushed_commits - a.flushed_commits);
+            }
+          break;
+        }
+
+  check_rvm (rvm_close (rvm), "rvm_close");
+  if (f.fd >= 0)
+    close (f.fd);
+  free (f.rec);
+  drop_dir (dir);
+  drop_dir (rawdir);
+  res.one = one.secs > 0 ? one.commits / one.secs : 0;
+  res.raw = raw.secs > 0 ? raw.commits / raw.secs : 0;
+  res.group = group.secs > 0 ? group.commits / group.secs : 0;
+  res.per_flush = flushes > 0 ? flushed / flushes : 0;
+  res.record = commits > 0 ? bytes / commits : 0;
+  return res;
+}
+
+/* ------------------------------------------------------------------ */
+/* Benchmark 3: no-flush commits on one thread.  */
+
+struct noflush_result
+{
+  double rate;
+  double truncations;           /* automatic truncations in the window */
+};
+
+/* No-flush commits per second with truncation threshold THRESHOLD (0:
+   the default) and rvm_begin flags BEGIN_FLAGS.  With CYCLE, the
+   window is one whole truncation cycle: from the first commit after
+   an explicit truncation to the end of the automatic truncation that
+   the threshold triggers.  */
+static struct noflush_result
+run_noflush (uint64_t threshold, unsigned int begin_flags, int cycle)
+{
+  char *dir = fresh_dir ();
+  struct rvm_statistics a, b;
+  struct noflush_result res;
+  struct worker w;
+  rvm_t rvm = open_store (dir, threshold);
+  int i;
+
+  memset (&w, 0, sizeof w);
+  w.rvm = rvm;
+  w.base = map_segment (rvm, seg_names[0]);
+  w.rng = 0x2545f4914f6cdd1dULL + (uint64_t) store_serial;
+  w.begin_flags = begin_flags;
+  w.commit_flags = RVM_NO_FLUSH;
+  w.secs = opt_seconds;
+  w.count = opt_count;
+  w.cycle = cycle;
+  warm_segment (rvm, w.base);
+  check_rvm (rvm_truncate (rvm), "rvm_truncate");
+  for (i = 0; i < (cycle ? 0 : 1000); i++)
+    one_transaction (&w);
+  get_stats (rvm, &a);
+  worker_run (&w);
+  get_stats (rvm, &b);
+  check_rvm (rvm_close (rvm), "rvm_close");
+  drop_dir (dir);
+  res.rate = (double) w.done / (w.t1 - w.t0);
+  res.truncations = (double) (b.truncations - a.truncations);
+  return res;
+}
+
+/* The physical limit of a no-flush commit: change two RANGE-byte
+   ranges at random offsets of a private file mapping of SEG_SIZE
+   bytes (the kind of memory the library maps), copy them into a
+   record-sized slot of a buffer, and write the buffer with one pwrite
+   each time it holds the library's batch (LRVM_BUFFER_LIMIT bytes).
+   No undo copy, no checksum, no flush.  Commits per second.  */
+static double
+run_memory_limit (void)
+{
+  char *dir = fresh_dir (), path[4096];
+  size_t len = record_bytes (), have = 0, namelen = strlen (seg_names[0]);
+  unsigned char *buf = malloc (LRVM_BUFFER_LIMIT), *mem;
+  uint64_t off = LRVM_LOG_DATA_START, rng = 0x2545f4914f6cdd1dULL;
+  long i, n = 0, warmup = 1000;
+  double t0 = 0, deadline = 0;
+  int fd, log = zero_file (dir, "log", RAW_FILE_SIZE);
+  size_t at;
+
+  if (buf == NULL)
+    die ("out of memory");
+  snprintf (path, sizeof path, "%s/%s", dir, seg_names[0]);
+  fd = open (path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || ftruncate (fd, (off_t) SEG_SIZE) != 0)
+    die ("cannot create %s: %s", path, strerror (errno));
+  mem = mmap (NULL, SEG_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (mem == MAP_FAILED)
+    die ("mmap: %s", strerror (errno));
+  /* Every page resident and private, as after warm_segment.  */
+  for (at = 0; at < SEG_SIZE; at += 512)
+    ((volatile unsigned char *) mem)[at] = mem[at];
+  memset (buf, 0, LRVM_BUFFER_LIMIT);
+  for (i = -warmup;; i++)
+    {
+      unsigned char *p;
+      int k;
+
+      if (i == 0)
+        {
+          t0 = now ();
+          deadline = t0 + opt_seconds;
+        }
+      if (have + len > LRVM_BUFFER_LIMIT)
+        {
+          if (off + have > RAW_FILE_SIZE)
+            off = LRVM_LOG_DATA_START;
+          write_all (log, buf, have, off);
+          off += have;
+          have = 0;
+        }
+      p = buf + have;
+      lrvm_put64 (p + 16, (uint64_t) i);
+      p += LRVM_REC_HDR_SIZE;
+      for (k = 0; k < RANGES; k++)
+        {
+          uint64_t x = next_random (&rng);
+          size_t o = (size_t) (x % (SEG_SIZE - RANGE));
+          memset (mem + o, (int) (x >> 56), RANGE);
+          lrvm_put64 (p + 8, o);
+          memcpy (p + LRVM_ENT_HDR_SIZE, seg_names[0], namelen);
+          p += LRVM_ENT_HDR_SIZE + LRVM_PAD8 (namelen);
+          memcpy (p, mem + o, RANGE);
+          p += LRVM_PAD8 (RANGE);
+        }
+      have += len;
+      if (i >= 0 && (opt_count > 0 ? ++n >= opt_count
+                                   : ++n % 64 == 0 && now () >= deadline))
+        break;
+    }
+  if (have > 0)
+    write_all (log, buf, have, off);
+  deadline = now ();
+  munmap (mem, SEG_SIZE);
+  close (fd);
+  close (log);
+  free (buf);
+  drop_dir (dir);
+  return (double) n / (deadline - t0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Benchmark 4: recovery of a log of N records, written by no-flush
+   commits with truncation off and left by rvm_close.  */
+
+struct recovery_result
+{
+  double usec;                  /* rvm_stats recovery_usec */
+  double records;               /* rvm_stats recovery_records */
+  double open_usec;             /* the whole rvm_open */
+};
+
+static struct recovery_result
+run_recovery (long n)
+{
+  char *dir = fresh_dir ();
+  struct rvm_statistics st;
+  struct recovery_result res;
+  struct worker w;
+  double t0;
+  rvm_t rvm = open_store (dir, HUGE_THRESHOLD);
+
+  memset (&w, 0, sizeof w);
+  w.rvm = rvm;
+  w.base = map_segment (rvm, seg_names[0]);
+  w.rng = 0x853c49e6748fea9bULL + (uint64_t) store_serial;
+  w.commit_flags = RVM_NO_FLUSH;
+  w.count = n;
+  worker_run (&w);
+  check_rvm (rvm_close (rvm), "rvm_close");
+
+  t0 = now ();
+  rvm = open_store (dir, HUGE_THRESHOLD);
+  res.open_usec = (now () - t0) * 1e6;
+  get_stats (rvm, &st);
+  check_rvm (rvm_close (rvm), "rvm_close");
+  drop_dir (dir);
+  res.usec = (double) st.recovery_usec;
+  res.records = (double) st.recovery_records;
+  return res;
+}
+
+/* ------------------------------------------------------------------ */
+/* The report.  */
+
+#define LABEL_W 44
+
+static void
+runs (const struct series *s, const char *fmt)
+{
+  int i;
+
+  if (!opt_verbose)
+    return;
+  printf ("   %-*s", LABEL_W, "  each run");
+  for (i = 0; i < s->n; i++)
+    {
+      putchar (' ');
+      printf (fmt, s->v[i]);
+    }
+  putchar ('\n');
+}
+
+/* A line of the table: LABEL, the median of S, UNIT, [min .. max].  */
+static void
+row (const char *label, const struct series *s, const char *fmt,
+     const char *unit)
+{
+  char med[32], lo[32], hi[32];
+
+  snprintf (med, sizeof med, fmt, median (s));
+  snprintf (lo, sizeof lo, fmt, smin (s));
+  snprintf (hi, sizeof hi, fmt, smax (s));
+  printf ("   %-*s %12s %-6s [%s .. %s]\n", LABEL_W, label, med, unit, lo,
+          hi);
+  runs (s, fmt);
+}
+
+static const char *
+verdict (double v, double target)
+{
+  return v >= target ? "met" : "MISSED";
+}
+
+static void
+target (const char *label, double v, const char *fmt, const char *goal,
+        double want)
+{
+  char val[32];
+
+  snprintf (val, sizeof val, fmt, v);
+  printf ("   %-*s %12s        target %s: %s\n", LABEL_W, label, val, goal,
+          verdict (v, want));
+}
+
+static void
+usage (int status)
+{
+  fputs ("Usage: lrvm-bench [-v] [-t SECONDS] [-r REPEATS] [-n COUNT]"
+         " [-N N1,N2,...] [BENCHMARK...]\n"
+         "Benchmarks (default: all):\n"
+         "  durable          durable commits, 1 thread, and the physical"
+         " limit\n"
+         "  lib, raw         either half of 'durable' alone\n"
+         "  group            durable commits, 4 threads (group commit)\n"
+         "  noflush          no-flush commits: default and huge truncation\n"
+         "                   threshold, no-restore, and the physical"
+         " limit\n"
+         "  noflush-default, noflush-huge, noflush-norestore, memory\n"
+         "                   one of those alone\n"
+         "  recovery         recovery time of logs of N records\n"
+         "Options:\n"
+         "  -t SECONDS  length of each timed run (default 1.5); a run at the\n"
+         "              default threshold lasts one truncation cycle, and\n"
+         "              a durable run is cut in 5 slices of each kind\n"
+         "  -r REPEATS  runs per figure; the median is shown (default 3)\n"
+         "  -n COUNT    commits per run instead (per thread in 'group')\n"
+         "  -N LIST     log sizes of 'recovery' (default 10000,100000)\n"
+         "  -v          show every run\n"
+         "Stores are made under $LRVM_BENCH_DIR, else $TMPDIR, else /tmp.\n",
+         status ? stderr : stdout);
+  exit (status);
+}
+
+static void
+parse_sizes (const char *arg)
+{
+  int k = 0;
+  char *end;
+
+  while (*arg != '\0')
+    {
+      long v = strtol (arg, &end, 10);
+      if (end == arg || v <= 0 || (*end != ',' && *end != '\0')
+          || k == MAX_SIZES)
+        usage (2);
+      opt_recovery[k++] = v;
+      arg = *end == ',' ? end + 1 : end;
+    }
+  opt_recovery[k] = 0;
+}
+
+
+static const struct
+{
+  const char *name;
+  int bits;
+} bench_names[] = {
+  { "durable", B_LIB | B_RAW },
+  { "lib", B_LIB },
+  { "raw", B_RAW },
+  { "group", B_GROUP },
+  { "noflush", B_NF_DEFAULT | B_NF_HUGE | B_NF_NORESTORE | B_MEMORY },
+  { "noflush-default", B_NF_DEFAULT },
+  { "noflush-huge", B_NF_HUGE },
+  { "noflush-norestore", B_NF_NORESTORE },
+  { "memory", B_MEMORY },
+  { "recovery", B_RECOVERY },
+};
+
+int
+main (int argc, char **argv)
+{
+  struct series lib1, raw1, pair, grp, grp_pf, gpair, nf_def, nf_tr,
+    nf_huge, nf_nr, mem;
+  double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_huge = 0;
+  const char *tmp;
+  size_t j;
+  int want = 0, c, i, k;
+
+  while ((c = getopt (argc, argv, "t:r:n:N:vh")) != -1)
+    switch (c)
+      {
+      case 't':
+        opt_seconds = atof (optarg);
+        if (!(opt_seconds > 0))
+          usage (2);
+        break;
+      case 'r':
+        opt_repeats = atoi (optarg);
+        if (opt_repeats < 1 || opt_repeats > MAX_REPEATS)
+          usage (2);
+        break;
+      case 'n':
+        opt_count = atol (optarg);
+        if (opt_count < 1)
+          usage (2);
+        break;
+      case 'N':
+        parse_sizes (optarg);
+        break;
+      case 'v':
+        opt_verbose = 1;
+        break;
+      case 'h':
+        usage (0);
+        break;
+      default:
+        usage (2);
+      }
+  for (i = optind; i < argc; i++)
+    {
+      for (j = 0; j < sizeof bench_names / sizeof bench_names[0]; j++)
+        if (strcmp (argv[i], bench_names[j].name) == 0)
+          break;
+      if (j == sizeof bench_names / sizeof bench_names[0])
+        usage (2);
+      want |= bench_names[j].bits;
+    }
+  if (want == 0)
+    want = ~0;
+  if (want & B_GROUP)
+    want |= B_LIB;              /* the 1-thread figure of the ratio */
+
+  tmp = getenv ("LRVM_BENCH_DIR");
+  if (tmp == NULL || *tmp == '\0')
+    tmp = getenv ("TMPDIR");
+  if (tmp == NULL || *tmp == '\0')
+    tmp = "/tmp";
+  base_dir = malloc (strlen (tmp) + 32);
+  if (base_dir == NULL)
+    die ("out of memory");
+  sprintf (base_dir, "%s/lrvm-bench.XXXXXX", tmp);
+  if (mkdtemp (base_dir) == NULL)
+    die ("cannot create a directory in %s: %s", tmp, strerror (errno));
+
+  printf ("lrvm %s benchmarks\n", LRVM_VERSION_STRING);
+  printf ("  stores in      %s (removed afterwards)\n", base_dir);
+  printf ("  flush call     %s\n", flush_name ());
+  printf ("  transaction    rvm_begin, rvm_modify of %d ranges of %d bytes"
+          " at random\n                 offsets of a %zu MiB segment,"
+          " rvm_commit\n", RANGES, RANGE, SEG_SIZE >> 20);
+  printf ("  log record     %zu bytes = %d header + %d x (%d entry + %zu"
+          " name + %zu data)\n", record_bytes (), LRVM_REC_HDR_SIZE, RANGES,
+          LRVM_ENT_HDR_SIZE, (size_t) LRVM_PAD8 (strlen (seg_names[0])),
+          (size_t) LRVM_PAD8 (RANGE));
+  if (opt_count > 0)
+    printf ("  each figure    median of %d runs of %ld commits each"
+            " [min .. max]\n\n", opt_repeats, opt_count);
+  else
+    printf ("  each figure    median of %d runs of %.1f s each"
+            " [min .. max],\n                 each in a fresh store\n\n",
+            opt_repeats, opt_seconds);
+  fflush (stdout);
+
+  memset (&lib1, 0, sizeof lib1);
+  raw1 = pair = grp = grp_pf = gpair = nf_def = nf_tr = nf_huge = nf_nr = mem
+    = lib1;
+
+  if (want & (B_LIB | B_RAW | B_GROUP))
+    for (k = 0; k < opt_repeats; k++)
+      {
+        struct durable_result d = run_durable_round (want, k);
+        if (want & B_LIB)
+          {
+            add (&lib1, d.one);
+            record_avg = d.record;
+          }
+        if (want & B_RAW)
+          add (&raw1, d.raw);
+        if (want & B_GROUP)
+          {
+            add (&grp, d.group);
+            add (&grp_pf, d.per_flush);
+          }
+        if (d.one > 0 && d.raw > 0)
+          add (&pair, d.one / d.raw);
+        if (d.one > 0 && d.group > 0)
+          add (&gpair, d.group / d.one);
+      }
+
+  if (want & (B_LIB | B_RAW))
+    {
+      printf ("1. Durable commits, 1 thread: rvm_commit (tid, 0)\n");
+      if (want & B_LIB)
+        {
+          row ("lrvm commits", &lib1, "%.0f", "/s");
+          printf ("   %-*s %12.1f\n", LABEL_W, "  record bytes logged per"
+                  " commit", record_avg);
+          m_lib1 = median (&lib1);
+        }
+      if (want & B_RAW)
+        {
+          char label[64];
+          snprintf (label, sizeof label, "physical limit: pwrite %zu B + %s",
+                    record_bytes (), flush_name ());
+          row (label, &raw1, "%.0f", "/s");
+          m_raw1 = median (&raw1);
+        }
+      if (pair.n > 0)
+        {
+          printf ("   %-*s %12.3f\n", LABEL_W, "ratio of the medians",
+                  m_lib1 / m_raw1);
+          row ("ratio lrvm / limit in each round", &pair, "%.3f", "");
+          target ("  median", median (&pair), "%.3f", ">= 0.9", 0.9);
+        }
+      printf ("\n");
+      fflush (stdout);
+    }
+
+  if (want & B_GROUP)
+    {
+      printf ("2. Durable commits, %d threads, one segment each (group"
+              " commit)\n", THREADS);
+      m_grp = median (&grp);
+      row ("lrvm commits, all threads", &grp, "%.0f", "/s");
+      row ("commits per flush (flushed_commits/flushes)", &grp_pf, "%.2f",
+           "");
+      printf ("   %-*s %12.2f\n", LABEL_W, "ratio of the medians to 1 thread",
+              m_grp / m_lib1);
+      row ("ratio to 1 thread in each round", &gpair, "%.2f", "");
+      target ("  median", median (&gpair), "%.2f", ">= 3", 3);
+      printf ("\n");
+      fflush (stdout);
+    }
+
+  if (want & (B_NF_DEFAULT | B_NF_HUGE | B_NF_NORESTORE | B_MEMORY))
+    {
+      printf ("3. No-flush commits, 1 thread: rvm_commit (tid,"
+              " RVM_NO_FLUSH)\n");
+      fflush (stdout);
+      for (k = 0; k < opt_repeats; k++)
+        {
+          struct noflush_result r;
+          if (want & B_NF_DEFAULT)
+            {
+              r = run_noflush (0, 0, 1);
+              add (&nf_def, r.rate);
+              add (&nf_tr, r.truncations);
+            }
+          if (want & B_NF_HUGE)
+            add (&nf_huge, run_noflush (HUGE_THRESHOLD, 0, 0).rate);
+          if (want & B_NF_NORESTORE)
+            add (&nf_nr, run_noflush (HUGE_THRESHOLD, RVM_NO_RESTORE,
+                                      0).rate);
+          if (want & B_MEMORY)
+            add (&mem, run_memory_limit ());
+        }
+      if (want & B_NF_DEFAULT)
+        {
+          char label[64];
+          snprintf (label, sizeof label, "default threshold (%llu MiB)",
+                    (unsigned long long) (LRVM_DEFAULT_THRESHOLD >> 20));
+          row (label, &nf_def, "%.0f", "/s");
+          if (opt_count == 0)
+            printf ("     (each run: one truncation cycle, %.0f MiB of records"
+                    " and their truncation)\n",
+                    (double) (LRVM_DEFAULT_THRESHOLD >> 20));
+          else
+            row ("  truncations per run", &nf_tr, "%.0f", "");
+          m_def = median (&nf_def);
+        }
+      if (want & B_NF_HUGE)
+        {
+          row ("huge threshold (no truncation)", &nf_huge, "%.0f", "/s");
+          m_huge = median (&nf_huge);
+        }
+      if (m_def > 0 && m_huge > 0)
+        printf ("   %-*s %12.1f %%\n", LABEL_W, "  time lost to truncation",
+                100.0 * (1.0 - m_def / m_huge));
+      if (want & B_NF_NORESTORE)
+        row ("huge threshold, RVM_NO_RESTORE", &nf_nr, "%.0f", "/s");
+      if (want & B_MEMORY)
+        row ("physical limit: memory + buffered pwrite", &mem, "%.0f",
+             "/s");
+      if (m_def > 0)
+        target ("default threshold", m_def, "%.0f", ">= 2000000", 2e6);
+      printf ("\n");
+      fflush (stdout);
+    }
+
+  if (want & B_RECOVERY)
+    {
+      printf ("4. Recovery at rvm_open of a log of N records (warm page"
+              " cache)\n");
+      printf ("   %10s %10s %14s %14s %14s\n", "N", "log MiB",
+              "recovery ms", "records/s", "rvm_open ms");
+      fflush (stdout);
+      for (i = 0; opt_recovery[i] != 0; i++)
+        {
+          struct series us, op;
+          memset (&us, 0, sizeof us);
+          op = us;
+          for (k = 0; k < opt_repeats; k++)
+            {
+              struct recovery_result r = run_recovery (opt_recovery[i]);
+              if (r.records != (double) opt_recovery[i])
+                die ("recovery replayed %.0f records, expected %ld",
+                     r.records, opt_recovery[i]);
+              add (&us, r.usec);
+              add (&op, r.open_usec);
+            }
+          printf ("   %10ld %10.1f %14.1f %14.0f %14.1f\n", opt_recovery[i],
+                  (double) opt_recovery[i] * (double) record_bytes ()
+                  / 1048576.0, median (&us) / 1000.0,
+                  (double) opt_recovery[i] / (median (&us) / 1e6),
+                  median (&op) / 1000.0);
+          fflush (stdout);
+        }
+      printf ("\n");
+    }
+
+  printf ("Summary (medians; ratios are medians of the ratios within"
+          " each round)\n");
+  if (pair.n > 0)
+    printf ("  durable, 1 thread   %8.0f commits/s, %.3f x the physical"
+            " limit (%.0f/s): target >= 0.9 %s\n", m_lib1, median (&pair),
+            m_raw1, verdict (median (&pair), 0.9));
+  if (gpair.n > 0)
+    printf ("  durable, %d threads  %8.0f commits/s, %.2f x 1 thread, %.2f"
+            " commits per flush: target >= 3 %s\n", THREADS, m_grp,
+            median (&gpair), median (&grp_pf),
+            verdict (median (&gpair), 3));
+  if (m_def > 0)
+    {
+      printf ("  no-flush, 1 thread  %8.0f commits/s: target >= 2000000 %s",
+              m_def, verdict (m_def, 2e6));
+      if (m_huge > 0)
+        printf ("; %.0f/s without truncation", m_huge);
+      printf ("\n");
+    }
+
+  remove_tree (base_dir);
+  free (base_dir);
+  return 0;
+}
