@@ -42,6 +42,7 @@ struct lrvm_applier
   unsigned char *run;
   uint64_t records;
   int created;
+  int failed;                   /* an entry could not be applied */
 };
 
 struct lrvm_applier *
@@ -58,6 +59,15 @@ uint64_t
 lrvm__applier_records (const struct lrvm_applier *a)
 {
   return a->records;
+}
+
+/* Nonzero if the replay stopped because an entry could not be applied
+   (the error is recorded), rather than because the log could not be
+   read.  */
+int
+lrvm__applier_failed (const struct lrvm_applier *a)
+{
+  return a->failed;
 }
 
 static int
@@ -224,7 +234,8 @@ lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
       const unsigned char *d = e.data;
 
       if (f == NULL)
-        return lrvm__syserr (a->s->opt.verbose, errno, "cannot open segment"
+        return a->failed = 1,
+               lrvm__syserr (a->s->opt.verbose, errno, "cannot open segment"
                              " \"%.*s\" of %s to apply the log",
                              (int) e.name_len, e.name, a->s->path);
       while (o < end)
@@ -234,7 +245,7 @@ lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
           size_t n = end - o < APAGE - in ? (size_t) (end - o) : APAGE - in;
           struct apage *p = get_page (a, f, idx, in == 0 && n == APAGE);
           if (p == NULL)
-            return lrvm__syserr (a->s->opt.verbose, errno, "cannot apply"
+            return a->failed = 1, lrvm__syserr (a->s->opt.verbose, errno, "cannot apply"
                                  " the log to segment \"%s\" of %s",
                                  f->name, a->s->path);
           memcpy (p->data + in, d, n);
@@ -246,7 +257,7 @@ lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
     }
   a->records++;
   if ((fe = LRVM_FAILPOINT ("replay.after_record")) != 0)
-    return lrvm__syserr (a->s->opt.verbose, fe, "replay");
+    return a->failed = 1, lrvm__syserr (a->s->opt.verbose, fe, "replay");
   return 0;
 }
 

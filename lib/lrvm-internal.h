@@ -225,6 +225,7 @@ int lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
                           uint64_t seq, uint64_t off);
 int lrvm__applier_finish (struct lrvm_applier *a);
 uint64_t lrvm__applier_records (const struct lrvm_applier *a);
+int lrvm__applier_failed (const struct lrvm_applier *a);
 void lrvm__applier_free (struct lrvm_applier *a);
 
 /* truncate.c: apply the records of the log from the header to END to

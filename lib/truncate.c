@@ -31,7 +31,8 @@ lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
                          " expected %llu", s->path,
                          (unsigned long long) got_end,
                          (unsigned long long) end);
-      else if (r == RVM_EIO || r == RVM_ENOMEM)
+      else if ((r == RVM_EIO || r == RVM_ENOMEM)
+               && !lrvm__applier_failed (a))
         r = lrvm__error (s->opt.verbose, r, "cannot read the log of %s",
                          s->path);
     }

@@ -2,7 +2,7 @@
 # setup-debian.sh -- install the packages lrvm needs to build, test and
 # document itself on Debian or Ubuntu, if any is missing.
 set -e
-pkgs="build-essential autoconf automake libtool pkg-config dejagnu texinfo"
+pkgs="build-essential autoconf automake libtool pkg-config dejagnu texinfo install-info"
 [ -n "$LRVM_EXTRA_PACKAGES" ] && pkgs="$pkgs $LRVM_EXTRA_PACKAGES"
 missing=
 for p in $pkgs; do
