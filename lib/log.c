@@ -348,9 +348,13 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
 }
 
 /* Append the record of T (if it declared anything) and, if DURABLE,
-   return only once it is durable.  */
+   return only once it (and every record before it) is durable.
+   *APPENDED tells whether the record reached the log buffer: if not,
+   nothing of T can ever be recovered.  *TRUNCATE tells whether the log
+   has passed its threshold.  */
 int
-lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
+lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable,
+                  int *appended, int *truncate)
 {
   struct lrvm_log *L = &s->log;
   uint32_t nentries;
@@ -358,6 +362,8 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
   uint64_t seq;
   int r = 0;
 
+  *appended = 0;
+  *truncate = 0;
   pthread_mutex_lock (&L->mu);
   while (L->busy == 2)          /* a truncation is running */
     pthread_cond_wait (&L->cv, &L->mu);
@@ -370,8 +376,13 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
     }
   if (nentries == 0)
     {
+      /* Nothing to log; a durable commit still makes every earlier
+         no-flush commit durable.  */
       if (durable)
-        s->st.commits++;
+        {
+          s->st.commits++;
+          r = drain (s, L->next_seq, 1);
+        }
       else
         s->st.commits_noflush++;
       goto out;
@@ -416,6 +427,7 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
   seq = L->next_seq++;
   record_encode (L->buf + L->buf_len, len, t, nentries, seq, L->hdr.epoch);
   L->buf_len += len;
+  *appended = 1;
   s->st.bytes_logged += len;
   if (durable)
     {
@@ -431,6 +443,7 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
   if (over_threshold (s))
     L->truncate_wanted = 1;
 out:
+  *truncate = L->truncate_wanted;
   pthread_mutex_unlock (&L->mu);
   return r;
 }

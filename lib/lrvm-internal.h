@@ -197,7 +197,7 @@ void lrvm__names_clear (struct lrvm_names *ns);
 int lrvm__log_init (struct lrvm_log *log);
 void lrvm__log_destroy (struct lrvm_log *log);
 int lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t,
-                      int durable);
+                      int durable, int *appended, int *truncate);
 int lrvm__log_flush (struct lrvm_store *s);
 int lrvm__log_truncate_wanted (struct lrvm_store *s);
 int lrvm__log_exclusive (struct lrvm_store *s);

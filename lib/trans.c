@@ -355,17 +355,36 @@ rvm_set_range (trans_t tid, void *addr, size_t size)
                       " transaction %d", addr, tid);
 }
 
+/* Put back the old value of every range T declared (T keeps undo
+   copies).  */
+static void
+restore (struct lrvm_trans *t)
+{
+  size_t i, j;
+
+  for (i = 0; i < t->nsegs; i++)
+    {
+      struct lrvm_tseg *ts = &t->segs[i];
+      for (j = 0; j < ts->n; j++)
+        memcpy ((char *) ts->seg->base + ts->r[j].off, ts->r[j].undo,
+                ts->r[j].len);
+    }
+}
+
 /* Commit: append the new values of every declared range to the log as
    one record (durable before returning unless RVM_NO_FLUSH), then end
-   the transaction.  On failure the transaction ends all the same; its
+   the transaction.  If it fails before the record reached the log
+   (RVM_ERANGE, RVM_ENOMEM, RVM_EFAILED), nothing of it can be
+   recovered, so its ranges get their old values back (unless it is a
+   no-restore transaction).  If writing or flushing the log fails, its
    new values stay in memory, and recovery at the next open shows it
-   either whole or not at all.  */
+   either whole or not at all.  The transaction ends either way.  */
 int
 rvm_commit (trans_t tid, unsigned int flags)
 {
   struct lrvm_trans *t;
   struct lrvm_store *s;
-  int r;
+  int r, appended, truncate;
 
   if (flags & ~RVM_NO_FLUSH)
     return lrvm__error (0, RVM_EINVAL, "rvm_commit: unknown flags %#x",
@@ -375,15 +394,20 @@ rvm_commit (trans_t tid, unsigned int flags)
     return lrvm__error (0, RVM_ETRANS, "rvm_commit: %d is not an active"
                         " transaction", tid);
   s = t->store;
-  r = lrvm__log_commit (s, t, !(flags & RVM_NO_FLUSH));
+  r = lrvm__log_commit (s, t, !(flags & RVM_NO_FLUSH), &appended,
+                        &truncate);
+  if (r != 0 && !appended && !(t->flags & RVM_NO_RESTORE))
+    restore (t);
   trans_end (t);
   lrvm__trace (s->opt.verbose, "rvm_commit (%d%s) = %d", tid,
                flags & RVM_NO_FLUSH ? ", no-flush" : "", r);
-  if (r == 0 && lrvm__log_truncate_wanted (s))
+  if (r == 0 && truncate)
     {
+      /* The commit stands whatever happens here.  A failed truncation
+         marks the log failed, and the next commit reports it.  */
       pthread_mutex_lock (&s->mu);
-      if (s->log.truncate_wanted)
-        r = lrvm__truncate_locked (s, 0);
+      if (lrvm__log_truncate_wanted (s))
+        lrvm__truncate_locked (s, 0);
       pthread_mutex_unlock (&s->mu);
     }
   return r;
@@ -396,7 +420,6 @@ rvm_abort (trans_t tid)
 {
   struct lrvm_trans *t = tt_lookup (tid);
   struct lrvm_store *s;
-  size_t i, j;
 
   if (t == NULL)
     return lrvm__error (0, RVM_ETRANS, "rvm_abort: %d is not an active"
@@ -409,13 +432,7 @@ rvm_abort (trans_t tid)
   if (tt_remove (tid) != t)
     return lrvm__error (0, RVM_ETRANS, "rvm_abort: %d is not an active"
                         " transaction", tid);
-  for (i = 0; i < t->nsegs; i++)
-    {
-      struct lrvm_tseg *ts = &t->segs[i];
-      for (j = 0; j < ts->n; j++)
-        memcpy ((char *) ts->seg->base + ts->r[j].off, ts->r[j].undo,
-                ts->r[j].len);
-    }
+  restore (t);
   pthread_mutex_lock (&s->log.mu);
   s->st.aborts++;
   pthread_mutex_unlock (&s->log.mu);
