@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 int
 lrvm__log_init (struct lrvm_log *L)
@@ -28,6 +30,12 @@ lrvm__log_init (struct lrvm_log *L)
       pthread_mutex_destroy (&L->mu);
       return lrvm__error (0, RVM_ENOMEM, "rvm_open: no condition variable");
     }
+  if (pthread_cond_init (&L->gather_cv, NULL) != 0)
+    {
+      pthread_cond_destroy (&L->cv);
+      pthread_mutex_destroy (&L->mu);
+      return lrvm__error (0, RVM_ENOMEM, "rvm_open: no condition variable");
+    }
   return 0;
 }
 
@@ -38,6 +46,7 @@ lrvm__log_destroy (struct lrvm_log *L)
   free (L->names.v);
   free (L->buf);
   free (L->spare);
+  pthread_cond_destroy (&L->gather_cv);
   pthread_cond_destroy (&L->cv);
   pthread_mutex_destroy (&L->mu);
 }
@@ -279,6 +288,49 @@ over_threshold (const struct lrvm_store *s)
          >= s->opt.truncate_threshold;
 }
 
+static uint64_t
+monotonic_usec (void)
+{
+#ifdef HAVE_CLOCK_GETTIME
+  struct timespec ts;
+  if (clock_gettime (CLOCK_MONOTONIC, &ts) == 0)
+    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+#endif
+  {
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
+  }
+}
+
+/* With L->mu held, as the next leader of a durable flush: if the last
+   flush made several commits durable and fewer are waiting now, the
+   other committers are most likely between two transactions.  Let
+   them append (L->busy = 3 keeps the others from leading) until the
+   batch is as large as the last one, or for at most half a flush.  A
+   single committer never waits; a batch that shrank, because a thread
+   stopped committing, lowers the next wait's goal.  */
+static void
+gather (struct lrvm_log *L)
+{
+  struct timeval tv;
+  struct timespec until;
+  uint64_t usec = L->flush_usec / 2;
+
+  if (L->last_batch < 2 || L->next_seq - L->durable_seq >= L->last_batch
+      || usec == 0)
+    return;
+  gettimeofday (&tv, NULL);     /* the condition variable's clock */
+  usec += (uint64_t) tv.tv_usec;
+  until.tv_sec = tv.tv_sec + (time_t) (usec / 1000000u);
+  until.tv_nsec = (long) (usec % 1000000u) * 1000;
+  L->busy = 3;
+  while (L->next_seq - L->durable_seq < L->last_batch)
+    if (pthread_cond_timedwait (&L->gather_cv, &L->mu, &until) != 0)
+      break;
+  L->busy = 0;
+}
+
 /* With L->mu held, make every record below UPTO written, and durable
    if DURABLE: lead a write (and flush) or wait for the leader.  */
 static int
@@ -290,7 +342,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
     {
       unsigned char *b;
       size_t len, cap;
-      uint64_t off, last, file_size;
+      uint64_t off, last, file_size, t0;
       int flush, e;
 
       if (L->failed)
@@ -304,6 +356,8 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
           pthread_cond_wait (&L->cv, &L->mu);
           continue;
         }
+      if (durable && s->opt.sync_mode == RVM_SYNC_FLUSH)
+        gather (L);
       /* Lead: take the buffer, leave an empty one for the others.  */
       L->busy = 1;
       b = L->buf;
@@ -320,7 +374,10 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       flush = durable && s->opt.sync_mode == RVM_SYNC_FLUSH
               && L->durable_seq < last;
       pthread_mutex_unlock (&L->mu);
+      t0 = flush ? monotonic_usec () : 0;
       e = write_batch (s, b, len, off, flush, &file_size);
+      if (flush)
+        t0 = monotonic_usec () - t0;
       pthread_mutex_lock (&L->mu);
       L->spare = b;
       L->spare_cap = cap;
@@ -338,6 +395,9 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
         {
           s->st.flushes++;
           s->st.flushed_commits += last - L->durable_seq;
+          L->last_batch = last - L->durable_seq;
+          L->flush_usec = L->flush_usec == 0 ? t0
+                          : (7 * L->flush_usec + t0) / 8;
         }
       L->written_seq = last;
       if (flush || s->opt.sync_mode != RVM_SYNC_FLUSH)
@@ -429,6 +489,8 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable,
   L->buf_len += len;
   *appended = 1;
   s->st.bytes_logged += len;
+  if (L->busy == 3)
+    pthread_cond_signal (&L->gather_cv);
   if (durable)
     {
       s->st.commits++;

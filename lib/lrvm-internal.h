@@ -125,7 +125,11 @@ struct lrvm_log
   size_t buf_len, buf_cap;
   unsigned char *spare;         /* buffer being written by the leader */
   size_t spare_cap;
-  int busy;                     /* a thread writes, flushes or truncates */
+  int busy;                     /* a thread writes, flushes or truncates
+                                   (1, 2), or gathers a batch (3) */
+  pthread_cond_t gather_cv;     /* a gathering leader waits here */
+  uint64_t last_batch;          /* commits the last flush made durable */
+  uint64_t flush_usec;          /* moving average of a flush's duration */
   int failed;                   /* a write or flush failed: refuse all */
   struct lrvm_names names;      /* segments with live records */
   int truncate_wanted;
