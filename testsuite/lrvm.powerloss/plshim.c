@@ -14,7 +14,9 @@
      posix_fallocate, open with O_TRUNC) of a file is pending until an
      fsync or fdatasync of that file (or sync, syncfs), which makes all
      of the file's pending changes durable.  A write on a descriptor
-     opened with O_DSYNC or O_SYNC counts as a write and an fdatasync.
+     opened with O_DSYNC or O_SYNC counts as a write and an fdatasync
+     (so it makes earlier pending writes of the file durable too, which
+     a real disk need not do).
    - Directory changes (a file created by open, a rename, an unlink)
      are pending until an fsync of the directory.  fsync of a file
      never makes its name durable.
@@ -25,16 +27,27 @@
      random prefix of the pending directory changes is kept, as a
      journaling file system that commits metadata in order would.
      Bytes kept past the end extend the file, any gap reads as zeros.
+     Writes are chosen independently even within a sector, so a later
+     one may survive where an earlier one did not: more states than a
+     disk writing whole sectors from the page cache can show, never
+     fewer.
 
    What it does not model: a disk that reorders or loses writes that a
-   flush made durable, or lies about flushes; metadata other than names
-   and sizes (modes, times); writes through shared mappings (mmap with
-   MAP_SHARED and PROT_WRITE of a store file aborts: lrvm never does
-   it); descriptors duplicated with dup or fcntl, hard links,
-   subdirectories, O_TMPFILE, pwritev2 flags, copy_file_range and
-   sendfile; path-based truncate; rename into or out of the store.
-   Uses the shim cannot model end the program with a message rather
-   than produce a state that never was.
+   flush made durable, or lies about flushes; torn sectors (a sector is
+   written whole or not at all); metadata
+   other than names and sizes (modes, times); writes through shared
+   mappings; descriptors duplicated with dup or fcntl; hard links;
+   subdirectories of the store; O_TMPFILE; pwritev2 with flags;
+   copy_file_range and sendfile; truncate by path; renames into or out
+   of the store; anything done by another process.  lrvm uses none of
+   these.  Those the shim sees (a writable MAP_SHARED mapping of a
+   store file, O_TMPFILE, mkdir in the store, a rename across its
+   boundary, renameat2 or fallocate flags) end the program with a
+   message rather than produce a state that never was.
+
+   Flushes of the store are not passed on to the system (the state
+   after a crash is the model's, and real flushes would only slow the
+   tests down) unless LRVM_PL_REAL_SYNC is set; every other call is.
 
    Environment:
      LRVM_PL_DIR=DIR         the store directory (nothing is done unset)
@@ -154,7 +167,8 @@ struct namemap
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int state;               /* 0 not loaded, 1 off, 2 on */
+static int resolved;            /* the real calls are known */
+static int state;               /* 0 not loaded yet, 1 off, 2 on */
 static char *store;             /* the store directory */
 static dev_t store_dev, parent_dev;
 static ino_t store_ino, parent_ino;
@@ -473,14 +487,9 @@ load_obj (const char *name)
 #define RESOLVE(f) (*(void **) &real.f = dlsym (RTLD_NEXT, #f))
 
 static void
-load (void)
+resolve (void)
 {
-  const char *e;
-  struct stat st;
-  DIR *d;
-  struct dirent *de;
-
-  state = 1;
+  resolved = 1;
   RESOLVE (openat64);
   RESOLVE (close);
   RESOLVE (write);
@@ -504,10 +513,26 @@ load (void)
       || !real.fdatasync || !real.sync || !real.syncfs || !real.renameat
       || !real.unlinkat || !real.mkdirat || !real.mmap64)
     die ("cannot find the real system calls: %s", dlerror ());
+}
 
+/* Read the environment and the store.  This runs as a constructor: a
+   sanitizer's runtime may call into the shim earlier, before the
+   environment can be read, and the calls made then are let through.  */
+static void __attribute__ ((__constructor__))
+load (void)
+{
+  const char *e;
+  struct stat st;
+  DIR *d;
+  struct dirent *de;
+
+  pthread_mutex_lock (&mu);
+  if (!resolved)
+    resolve ();
+  state = 1;
   e = getenv ("LRVM_PL_DIR");
   if (e == NULL || *e == '\0')
-    return;
+    goto out;
   store = xstrdup (e);
   {
     /* The parent, where the store's own name lives.  */
@@ -541,7 +566,7 @@ load (void)
 
   state = 2;
   if (stat (store, &st) != 0 && errno == ENOENT)
-    return;                     /* the program will create it */
+    goto out;                   /* the program will create it */
   if (!S_ISDIR (st.st_mode))
     die ("LRVM_PL_DIR %s is not a directory", store);
   store_dev = st.st_dev;
@@ -569,6 +594,8 @@ load (void)
         die ("%s/%s: subdirectories are not modelled", store, de->d_name);
     }
   closedir (d);
+out:
+  pthread_mutex_unlock (&mu);
 }
 
 /* Take the shim's lock; nonzero if the model is on.  */
@@ -576,8 +603,8 @@ static int
 enter (void)
 {
   pthread_mutex_lock (&mu);
-  if (state == 0)
-    load ();
+  if (!resolved)
+    resolve ();
   return state == 2;
 }
 
@@ -1148,9 +1175,7 @@ posix_fallocate64 (int fd, off64_t off, off64_t len)
 }
 
 /* fsync or fdatasync: the same in the model.  A flush of the store is
-   not passed on unless LRVM_PL_REAL_SYNC is set: the disk's state after
-   a crash is the model's, and real flushes would only slow the tests
-   down.  */
+   not passed on unless LRVM_PL_REAL_SYNC is set.  */
 static int
 do_flush (int fd, int data_only)
 {

@@ -105,6 +105,15 @@ seg_set (struct seg *g, int exists, size_t size)
   g->size = size;
 }
 
+static void
+model_free (struct model *m)
+{
+  int g;
+
+  for (g = 0; g < NSEG; g++)
+    free (m->s[g].data);
+}
+
 static uint32_t
 mix (uint32_t a, uint32_t b, uint32_t c)
 {
@@ -356,6 +365,7 @@ run (const char *dir, int dsync)
           }
     }
   check (rvm_close (rvm), "rvm_close");
+  model_free (&m);
   return 0;
 }
 
@@ -493,6 +503,7 @@ verify (const char *dir, int kmin, int kmax)
           if (events[e].pos == k)
             model_event (&m, &events[e]);
     }
+  model_free (&m);
   if (found < 0)
     {
       printf ("bad: no commit in %d..%d matches; %s\n", kmin, kmax, why);
@@ -512,6 +523,8 @@ verify (const char *dir, int kmin, int kmax)
       }
   if (rvm_close (rvm) != 0)
     die ("rvm_close: %s", rvm_errmsg ());
+  for (g = 0; g < NSEG; g++)
+    free (raw[g].data);
   printf ("ok %d\n", found);
   return 0;
 }

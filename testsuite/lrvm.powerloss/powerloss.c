@@ -30,12 +30,17 @@
 /* The exit status of a simulated crash; plshim.c knows it too.  */
 #define PL_CRASH_STATUS 86
 #define NSEEDS 3
-/* Crash points per sweep, at most: beyond, an even spread.  */
-#define MAXPOINTS 200
+/* Crash points per sweep, at most: beyond, an even spread.  Programs
+   built with a sanitizer start slowly: fewer then.  */
+#if defined __SANITIZE_ADDRESS__
+# define MAXPOINTS 50
+#else
+# define MAXPOINTS 200
+#endif
 /* Crashed states whose recovery is swept, per seed, and the crash
    points of each.  */
 #define RECOVERY_BASES 4
-#define MAXRPOINTS 40
+#define MAXRPOINTS (MAXPOINTS / 5)
 /* Seconds a child may run: a hung one dies of SIGALRM and fails.  */
 #define CHILD_TIMEOUT 60
 
@@ -510,6 +515,10 @@ replay (const char *spec)
     rp = strtoul (third, NULL, 10);
   tracing = 1;
   t_note ("replay: store %s, trace %s", store, tracefile);
+  t_note ("by hand: rm -rf %s; LD_PRELOAD=%s LRVM_PL_DIR=%s LRVM_PL_SEED=%llu"
+          " LRVM_PL_CRASH_AT=%lu %s run %s%s; %s verify %s 0", store, shim,
+          store, seed, p, workload, store, run_mode ? " dsync" : "",
+          workload, store);
   kmin = crash_workload (p, seed, why, sizeof why);
   if (kmin < 0)
     {
@@ -702,7 +711,11 @@ main (int argc, char **argv)
   snprintf (workload, sizeof workload, "%s/plworkload", PL_BUILDDIR);
   if (!find_shim ())
     return all_unsupported (0, "no shared plshim");
-  snprintf (top, sizeof top, "%s", t_tmpdir ("powerloss"));
+  {
+    char *t = t_tmpdir ("powerloss");
+    snprintf (top, sizeof top, "%s", t);
+    free (t);
+  }
   snprintf (store, sizeof store, "%s/store", top);
   snprintf (countfile, sizeof countfile, "%s/count", top);
   snprintf (tracefile, sizeof tracefile, "%s/trace", top);
