@@ -96,6 +96,45 @@ store_free (struct lrvm_store *s)
   free (s);
 }
 
+/* Make the entry of DIR, a directory just created, durable in its
+   parent.  Without this, a power loss could take away the whole store,
+   with commits already reported durable.  */
+static int
+flush_parent (const char *dir)
+{
+  size_t n = strlen (dir);
+  char *parent;
+  int fd, r, e;
+
+  while (n > 1 && dir[n - 1] == '/')    /* "a/b/" */
+    n--;
+  while (n > 0 && dir[n - 1] != '/')    /* the last component */
+    n--;
+  while (n > 1 && dir[n - 1] == '/')    /* "a//b" */
+    n--;
+  parent = malloc (n > 0 ? n + 1 : 2);
+  if (parent == NULL)
+    return -1;
+  if (n == 0)
+    strcpy (parent, ".");
+  else
+    {
+      memcpy (parent, dir, n);
+      parent[n] = '\0';
+    }
+  fd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  e = errno;
+  free (parent);
+  if (fd < 0)
+    {
+      errno = e;
+      return -1;
+    }
+  r = lrvm__flush_dir (fd);
+  lrvm__close (fd);
+  return r;
+}
+
 /* Open the store in DIRECTORY, creating it if needed: take its lock,
    recover its log, and register the handle.  */
 int
@@ -145,10 +184,20 @@ rvm_open (const char *directory, const struct rvm_options *options,
     s->mode = (mode_t) s->opt.file_mode & ~um;
   }
 
-  if (mkdir (directory, 0777) != 0 && errno != EEXIST)
+  if (mkdir (directory, 0777) != 0)
     {
-      r = lrvm__syserr (verbose, errno, "rvm_open: cannot create %s",
-                        directory);
+      if (errno != EEXIST)
+        {
+          r = lrvm__syserr (verbose, errno, "rvm_open: cannot create %s",
+                            directory);
+          store_free (s);
+          return r;
+        }
+    }
+  else if (s->opt.sync_mode != RVM_SYNC_NONE && flush_parent (directory) != 0)
+    {
+      r = lrvm__syserr (verbose, errno, "rvm_open: cannot flush the parent"
+                        " directory of %s", directory);
       store_free (s);
       return r;
     }
