@@ -150,6 +150,7 @@ struct lrvm_store
   struct lrvm_log log;
   struct rvm_statistics st;     /* counters, under log.mu */
   struct lrvm_store *next_open; /* registry of open stores */
+  struct lrvm_trans *spare;     /* an ended transaction, for reuse */
   char *path;
 };
 
@@ -169,14 +170,26 @@ struct lrvm_tseg
   size_t n, cap;
 };
 
+/* Memory of a transaction (range arrays, undo copies), allocated by
+   bumping and freed all at once when the transaction ends.  */
+struct lrvm_chunk
+{
+  struct lrvm_chunk *next;
+  size_t cap, used;
+  /* data follows, aligned to 16 */
+};
+
+#define LRVM_TRANS_INLINE 4096  /* first chunk's bytes */
+
 struct lrvm_trans
 {
   trans_t tid;
   struct lrvm_trans *tt_next;   /* chain of the transaction table */
   struct lrvm_store *store;
   unsigned int flags;
-  size_t nsegs;
-  struct lrvm_tseg *segs;
+  size_t nsegs, seg_cap;
+  struct lrvm_tseg *segs;       /* seg_cap of them, after the struct */
+  struct lrvm_chunk *chunks;    /* newest first; the last is inline */
 };
 
 /* ------------------------------------------------------------------ */
@@ -190,6 +203,7 @@ void lrvm__seg_unmap_all (struct lrvm_store *s);
 
 /* trans.c */
 void lrvm__trans_free (struct lrvm_trans *t);
+void lrvm__trans_free_spare (struct lrvm_store *s);
 void lrvm__trans_drop_store (struct lrvm_store *s);
 
 /* names */

@@ -84,6 +84,7 @@ take_options (struct rvm_options *dst, const struct rvm_options *src)
 static void
 store_free (struct lrvm_store *s)
 {
+  lrvm__trans_free_spare (s);
   if (s->log.fd >= 0)
     lrvm__close (s->log.fd);
   lrvm__log_destroy (&s->log);

@@ -87,24 +87,95 @@ tt_remove (trans_t tid)
   return t;
 }
 
+#define ALIGN16(n) (((n) + 15) & ~(size_t) 15)
+#define CHUNK_HDR ALIGN16 (sizeof (struct lrvm_chunk))
+
+/* Allocate a transaction for NSEGS segments: the struct, its segment
+   table and its first memory chunk in one block.  */
+static struct lrvm_trans *
+trans_alloc (size_t nsegs)
+{
+  size_t head = ALIGN16 (sizeof (struct lrvm_trans))
+                + ALIGN16 (nsegs * sizeof (struct lrvm_tseg));
+  struct lrvm_trans *t;
+
+  if (nsegs > (SIZE_MAX - CHUNK_HDR - LRVM_TRANS_INLINE - 64)
+              / sizeof (struct lrvm_tseg))
+    return NULL;
+  t = malloc (head + CHUNK_HDR + LRVM_TRANS_INLINE);
+  if (t == NULL)
+    return NULL;
+  memset (t, 0, sizeof *t);
+  t->seg_cap = nsegs;
+  t->segs = (struct lrvm_tseg *) ((char *) t
+                                  + ALIGN16 (sizeof (struct lrvm_trans)));
+  t->chunks = (struct lrvm_chunk *) ((char *) t + head);
+  t->chunks->next = NULL;
+  t->chunks->cap = LRVM_TRANS_INLINE;
+  t->chunks->used = 0;
+  return t;
+}
+
+/* Make T empty for NSEGS segments (NSEGS <= T->seg_cap): free all but
+   its inline chunk.  */
+static void
+trans_reset (struct lrvm_trans *t, size_t nsegs)
+{
+  while (t->chunks->next != NULL)
+    {
+      struct lrvm_chunk *c = t->chunks;
+      t->chunks = c->next;
+      free (c);
+    }
+  t->chunks->used = 0;
+  t->nsegs = nsegs;
+  t->flags = 0;
+  memset (t->segs, 0, nsegs * sizeof *t->segs);
+}
+
+/* N bytes of T's memory, aligned to 16, valid until T ends.  */
+static void *
+trans_mem (struct lrvm_trans *t, size_t n)
+{
+  struct lrvm_chunk *c = t->chunks;
+  size_t need = ALIGN16 (n);
+
+  if (need < n)
+    return NULL;
+  if (c->cap - c->used < need)
+    {
+      size_t cap = need > 65536 ? need : 65536;
+      if (cap > SIZE_MAX - CHUNK_HDR)
+        return NULL;
+      c = malloc (CHUNK_HDR + cap);
+      if (c == NULL)
+        return NULL;
+      c->cap = cap;
+      c->used = 0;
+      c->next = t->chunks;
+      t->chunks = c;
+    }
+  c->used += need;
+  return (char *) c + CHUNK_HDR + c->used - need;
+}
+
 void
 lrvm__trans_free (struct lrvm_trans *t)
 {
-  size_t i, j;
-
   if (t == NULL)
     return;
-  for (i = 0; i < t->nsegs; i++)
-    {
-      for (j = 0; j < t->segs[i].n; j++)
-        free (t->segs[i].r[j].undo);
-      free (t->segs[i].r);
-    }
-  free (t->segs);
+  trans_reset (t, 0);
   free (t);
 }
 
-/* Release the segments of T and free it.  */
+void
+lrvm__trans_free_spare (struct lrvm_store *s)
+{
+  lrvm__trans_free (s->spare);
+  s->spare = NULL;
+}
+
+/* Release the segments of T, and keep T for reuse or free it.  */
 static void
 trans_end (struct lrvm_trans *t)
 {
@@ -115,6 +186,12 @@ trans_end (struct lrvm_trans *t)
   for (i = 0; i < t->nsegs; i++)
     t->segs[i].seg->owner = NULL;
   s->active--;
+  if (s->spare == NULL)
+    {
+      trans_reset (t, 0);
+      s->spare = t;
+      t = NULL;
+    }
   pthread_mutex_unlock (&s->mu);
   lrvm__trans_free (t);
 }
@@ -160,16 +237,19 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
   if (flags & ~RVM_NO_RESTORE)
     return lrvm__error (s->opt.verbose, RVM_EINVAL,
                         "rvm_begin: unknown flags %#x", flags);
-  t = calloc (1, sizeof *t);
-  if (t == NULL || (t->segs = calloc (nsegs, sizeof *t->segs)) == NULL)
-    {
-      free (t);
-      return lrvm__error (s->opt.verbose, RVM_ENOMEM,
-                          "rvm_begin: out of memory");
-    }
+  pthread_mutex_lock (&s->mu);
+  t = s->spare;
+  if (t != NULL && t->seg_cap >= nsegs)
+    s->spare = NULL;
+  else
+    t = NULL;
+  pthread_mutex_unlock (&s->mu);
+  if (t == NULL && (t = trans_alloc (nsegs)) == NULL)
+    return lrvm__error (s->opt.verbose, RVM_ENOMEM,
+                        "rvm_begin: out of memory");
+  trans_reset (t, nsegs);
   t->store = s;
   t->flags = flags;
-  t->nsegs = nsegs;
 
   pthread_mutex_lock (&s->mu);
   for (i = 0; i < nsegs; i++)
@@ -257,26 +337,23 @@ add_range (struct lrvm_trans *t, struct lrvm_tseg *ts, size_t off,
     }
   if (!(t->flags & RVM_NO_RESTORE))
     {
-      undo = malloc (end - off);
+      undo = trans_mem (t, end - off);
       if (undo == NULL)
         return RVM_ENOMEM;
       memcpy (undo, mem + off, end - off);
       for (k = i; k < j; k++)
         memcpy (undo + (ts->r[k].off - off), ts->r[k].undo, ts->r[k].len);
     }
-  for (k = i; k < j; k++)
-    free (ts->r[k].undo);
   if (j == i)
     {
       if (ts->n == ts->cap)
         {
           size_t cap = ts->cap ? ts->cap * 2 : 4;
-          struct lrvm_range *v = realloc (ts->r, cap * sizeof *v);
+          struct lrvm_range *v = trans_mem (t, cap * sizeof *v);
           if (v == NULL)
-            {
-              free (undo);
-              return RVM_ENOMEM;
-            }
+            return RVM_ENOMEM;
+          if (ts->n > 0)
+            memcpy (v, ts->r, ts->n * sizeof *v);
           ts->r = v;
           ts->cap = cap;
         }
