@@ -44,6 +44,7 @@
 #define KEY_MAX 31              /* bytes of a key, without the NUL */
 #define VALUE_MAX 63
 #define FIRST_CAPACITY 8        /* nodes of a new list; doubles when full */
+#define MAX_CAPACITY (1u << 24) /* so that offsets fit in 32 bits */
 
 struct header
 {
@@ -79,7 +80,7 @@ static long changes_this_run;   /* committed by this run */
 static long unflushed;          /* committed since the last flush */
 
 /* Print what failed and give up.  Nothing needs cleaning up: what was
-   committed is safe, what was not will be forgotten.  */
+   flushed is safe, and the rest is forgotten, as after a crash.  */
 static void
 die (const char *what, int code)
 {
@@ -211,6 +212,12 @@ grow (struct list *l)
   trans_t tid;
   int r;
 
+  if (old >= MAX_CAPACITY)
+    {
+      fprintf (stderr, "list: the list is full (%lu records)\n",
+               (unsigned long) old);
+      exit (2);
+    }
   if ((r = rvm_unmap_segment (l->rvm, l->base)) != 0)
     die ("unmap", r);
   map (l, old * 2);
@@ -223,8 +230,9 @@ grow (struct list *l)
 }
 
 /* Open the store DIR and map the list, making a new one the first
-   time.  Opening recovers the store: every change committed and flushed
-   before a crash is there, and nothing of any other.  */
+   time.  Opening recovers the store: every change flushed before a
+   crash is there, perhaps with some committed after the last flush (in
+   the order they were made), and never a part of a change.  */
 static void
 open_list (struct list *l, const char *dir)
 {
