@@ -288,21 +288,6 @@ over_threshold (const struct lrvm_store *s)
          >= s->opt.truncate_threshold;
 }
 
-static uint64_t
-monotonic_usec (void)
-{
-#ifdef HAVE_CLOCK_GETTIME
-  struct timespec ts;
-  if (clock_gettime (CLOCK_MONOTONIC, &ts) == 0)
-    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-#endif
-  {
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
-  }
-}
-
 /* With L->mu held, as the next leader of a durable flush: if the last
    flush made several commits durable and fewer are waiting now, the
    other committers are most likely between two transactions.  Let
@@ -374,10 +359,10 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       flush = durable && s->opt.sync_mode == RVM_SYNC_FLUSH
               && L->durable_seq < last;
       pthread_mutex_unlock (&L->mu);
-      t0 = flush ? monotonic_usec () : 0;
+      t0 = flush ? lrvm__now_usec () : 0;
       e = write_batch (s, b, len, off, flush, &file_size);
       if (flush)
-        t0 = monotonic_usec () - t0;
+        t0 = lrvm__now_usec () - t0;
       pthread_mutex_lock (&L->mu);
       L->spare = b;
       L->spare_cap = cap;

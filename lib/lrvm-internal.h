@@ -235,6 +235,7 @@ int lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
                     lrvm_record_fn cb, void *ctx, uint64_t *end,
                     uint64_t *next_seq, int *torn);
 int lrvm__recover (struct lrvm_store *s);
+uint64_t lrvm__now_usec (void);
 
 /* apply.c: a page image of the segment files for replay.  */
 struct lrvm_applier;

@@ -106,8 +106,9 @@ lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
   return r;
 }
 
-static uint64_t
-now_usec (void)
+/* Microseconds of a monotonic clock where there is one.  */
+uint64_t
+lrvm__now_usec (void)
 {
 #ifdef HAVE_CLOCK_GETTIME
   struct timespec ts;
@@ -168,7 +169,7 @@ int
 lrvm__recover (struct lrvm_store *s)
 {
   struct lrvm_log *L = &s->log;
-  uint64_t end, next_seq, records = 0, t0 = now_usec ();
+  uint64_t end, next_seq, records = 0, t0 = lrvm__now_usec ();
   int r, torn, flags = O_RDWR;
 
   if (s->opt.sync_mode == RVM_SYNC_DSYNC)
@@ -231,7 +232,7 @@ lrvm__recover (struct lrvm_store *s)
   L->tail = LRVM_LOG_DATA_START;
   L->next_seq = L->written_seq = L->durable_seq = next_seq;
   s->st.recovery_records = records;
-  s->st.recovery_usec = now_usec () - t0;
+  s->st.recovery_usec = lrvm__now_usec () - t0;
   lrvm__trace (s->opt.verbose, "recovery: %s: %llu records replayed",
                s->path, (unsigned long long) records);
   return 0;
