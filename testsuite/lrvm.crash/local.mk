@@ -21,3 +21,10 @@ testsuite_lrvm_crash_concurrent_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_crash_concurrent_LDADD = $(TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.crash/concurrent.exp
+
+check_PROGRAMS += testsuite/lrvm.crash/failpoints
+testsuite_lrvm_crash_failpoints_SOURCES = testsuite/lrvm.crash/failpoints.c
+testsuite_lrvm_crash_failpoints_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_crash_failpoints_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.crash/failpoints.exp
