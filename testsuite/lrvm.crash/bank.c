@@ -113,7 +113,7 @@ open_bank (const char *who, rvm_t *rvm, void *base[2])
       || (r = rvm_map_segment (*rvm, "accounts1", SEG1_SIZE, &base[1],
                                NULL)) != 0)
     {
-      t_note ("bank: %s cannot open the store: %s", who, rvm_errmsg ());
+      t_note ("%s cannot open the store: %s", who, rvm_errmsg ());
       return r;
     }
   return 0;
@@ -185,7 +185,7 @@ writer (void *arg)
         break;
       send_u64 (c->fd[1], n);
     }
-  t_note ("bank: round %d: writer: %s", c->round, rvm_errmsg ());
+  t_note ("round %d: writer: %s", c->round, rvm_errmsg ());
   return 4;
 }
 
@@ -212,13 +212,13 @@ verifier (void *arg)
     total += *account (segs, i);
   if (total != (int64_t) ACCOUNTS * OPENING)
     {
-      t_note ("bank: round %d: the total is %lld, not %lld", c->round,
+      t_note ("round %d: the total is %lld, not %lld", c->round,
               (long long) total, (long long) ACCOUNTS * OPENING);
       return 1;
     }
   if (k < c->lo || k > c->lo + 1)
     {
-      t_note ("bank: round %d: recovered counter %llu, but %llu was"
+      t_note ("round %d: recovered counter %llu, but %llu was"
               " reported committed and at most %llu begun", c->round,
               (unsigned long long) k, (unsigned long long) c->lo,
               (unsigned long long) c->lo + 1);
@@ -235,7 +235,7 @@ verifier (void *arg)
   for (i = 0; i < ACCOUNTS; i++)
     if (*account (segs, i) != c->model[i])
       {
-        t_note ("bank: round %d: counter %llu, but account %d holds %lld,"
+        t_note ("round %d: counter %llu, but account %d holds %lld,"
                 " the replay %lld", c->round, (unsigned long long) k, i,
                 (long long) *account (segs, i), (long long) c->model[i]);
         return 1;
@@ -321,7 +321,7 @@ main (int argc, char **argv)
   /* The parent never calls the library itself.  */
   t_wait (t_fork (setup, NULL), &st, buf, sizeof buf);
   if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
-    t_bail ("bank: setup: %s", buf);
+    t_bail ("setup: %s", buf);
 
   for (round = 1; round <= kills && ok; round++)
     {
@@ -342,7 +342,7 @@ main (int argc, char **argv)
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL)
         {
-          t_note ("bank: round %d: writer ended with %s, not SIGKILL",
+          t_note ("round %d: writer ended with %s, not SIGKILL",
                   round, buf);
           ok = 0;
           break;
@@ -364,7 +364,7 @@ main (int argc, char **argv)
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || got == UINT64_MAX)
         {
-          t_note ("bank: round %d: verifier: %s (last reported commit"
+          t_note ("round %d: verifier: %s (last reported commit"
                   " %llu)", round, buf, (unsigned long long) lo);
           ok = 0;
           break;
@@ -381,17 +381,17 @@ main (int argc, char **argv)
         }
       k = got;
     }
-  t_note ("bank: %d kill points, %llu commits reported, %llu transfers"
+  t_note ("%d kill points, %llu commits reported, %llu transfers"
           " recovered; %llu kills before the first commit of a round,"
           " %llu after a commit was written but before it was reported;"
           " %.1f s", round - 1, (unsigned long long) total,
           (unsigned long long) k, (unsigned long long) early,
           (unsigned long long) recovered_extra, (now_usec () - t0) / 1e6);
-  if (t_check (ok, "bank: the money, the counter and every account"
+  if (t_check (ok, "the money, the counter and every account"
                " survived every kill"))
     t_rmdir (dir);
   else
-    t_note ("bank: store kept in %s", dir);
+    t_note ("store kept in %s", dir);
   free (model);
   return t_done ();
 }

@@ -175,7 +175,7 @@ committer (void *arg)
         }
       send_msg (th->fd, (uint64_t) th->t, n);
     }
-  t_note ("concurrent: thread %d: transaction %llu: %s", th->t,
+  t_note ("thread %d: transaction %llu: %s", th->t,
           (unsigned long long) n, rvm_errmsg ());
   send_msg (th->fd, FAILED, (uint64_t) r);
   return NULL;
@@ -195,7 +195,7 @@ truncator (void *arg)
       if ((r = rvm_truncate (th->rvm)) != 0)
         break;
     }
-  t_note ("concurrent: truncation thread: %s", rvm_errmsg ());
+  t_note ("truncation thread: %s", rvm_errmsg ());
   send_msg (th->fd, FAILED, (uint64_t) r);
   return NULL;
 }
@@ -225,7 +225,7 @@ writer (void *arg)
   o.log_reserve = t_rand (&rs) % 2 ? 0 : 262144;
   if (rvm_open (dir, &o, &rvm) != 0)
     {
-      t_note ("concurrent: round %d: writer cannot open: %s", c->round,
+      t_note ("round %d: writer cannot open: %s", c->round,
               rvm_errmsg ());
       return 3;
     }
@@ -235,7 +235,7 @@ writer (void *arg)
       if (rvm_map_segment (rvm, seg_name (t, name), SEGSIZE, &base,
                            NULL) != 0)
         {
-          t_note ("concurrent: round %d: writer cannot map: %s", c->round,
+          t_note ("round %d: writer cannot map: %s", c->round,
                   rvm_errmsg ());
           return 3;
         }
@@ -269,7 +269,7 @@ verifier (void *arg)
   close (c->fd[0]);
   if (rvm_open (dir, NULL, &rvm) != 0)
     {
-      t_note ("concurrent: round %d: verifier cannot open: %s", c->round,
+      t_note ("round %d: verifier cannot open: %s", c->round,
               rvm_errmsg ());
       return 3;
     }
@@ -282,7 +282,7 @@ verifier (void *arg)
       if (rvm_map_segment (rvm, seg_name (t, name), SEGSIZE, &base,
                            NULL) != 0)
         {
-          t_note ("concurrent: round %d: verifier cannot map: %s",
+          t_note ("round %d: verifier cannot map: %s",
                   c->round, rvm_errmsg ());
           return 3;
         }
@@ -291,13 +291,13 @@ verifier (void *arg)
       make_stamp (want, (uint64_t) t, n);
       if (memcmp (p, want, STAMP) != 0)
         {
-          t_note ("concurrent: round %d: thread %d: the first range holds"
+          t_note ("round %d: thread %d: the first range holds"
                   " no valid stamp", c->round, t);
           return 1;
         }
       if (memcmp (p + FAR, want, STAMP) != 0)
         {
-          t_note ("concurrent: round %d: thread %d: transaction %llu is"
+          t_note ("round %d: thread %d: transaction %llu is"
                   " split: its second range differs", c->round, t,
                   (unsigned long long) n);
           return 1;
@@ -305,7 +305,7 @@ verifier (void *arg)
       if (n < c->lo[t]
           || n > c->lo[t] + (t == NOFLUSH_THREAD ? MAX_UNFLUSHED : 1))
         {
-          t_note ("concurrent: round %d: thread %d: recovered transaction"
+          t_note ("round %d: thread %d: recovered transaction"
                   " %llu, but %llu was reported committed", c->round, t,
                   (unsigned long long) n, (unsigned long long) c->lo[t]);
           return 1;
@@ -409,7 +409,7 @@ main (int argc, char **argv)
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL || failures > 0)
         {
-          t_note ("concurrent: round %d: writer ended with %s, not SIGKILL,"
+          t_note ("round %d: writer ended with %s, not SIGKILL,"
                   " or with %d failed calls", round, buf, failures);
           ok = 0;
           break;
@@ -425,21 +425,21 @@ main (int argc, char **argv)
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
         {
-          t_note ("concurrent: round %d: verifier: %s", round, buf);
+          t_note ("round %d: verifier: %s", round, buf);
           ok = 0;
           break;
         }
       memcpy (lo, got, sizeof lo);
     }
-  t_note ("concurrent: %d rounds of %d threads, %llu commits reported,"
+  t_note ("%d rounds of %d threads, %llu commits reported,"
           " last numbers %llu %llu %llu %llu, %.1f s", round - 1, NTHREADS,
           (unsigned long long) total, (unsigned long long) lo[0],
           (unsigned long long) lo[1], (unsigned long long) lo[2],
           (unsigned long long) lo[3], (now_usec () - t0) / 1e6);
-  if (t_check (ok, "concurrent: every returned commit of every thread"
+  if (t_check (ok, "every returned commit of every thread"
                " recovered, no transaction split"))
     t_rmdir (dir);
   else
-    t_note ("concurrent: store kept in %s", dir);
+    t_note ("store kept in %s", dir);
   return t_done ();
 }

@@ -177,14 +177,14 @@ writer (void *arg)
     }
   if (rvm == NULL)
     {
-      t_note ("crashloop: round %d: writer cannot open: %s", c->round,
+      t_note ("round %d: writer cannot open: %s", c->round,
               rvm_errmsg ());
       return 3;
     }
   for (i = 0; i < NSEG; i++)
     if ((base[i] = rvm_map (rvm, seg_name[i], seg_size[i])) == NULL)
       {
-        t_note ("crashloop: round %d: writer cannot map %s: %s", c->round,
+        t_note ("round %d: writer cannot map %s: %s", c->round,
                 seg_name[i], rvm_errmsg ());
         return 3;
       }
@@ -224,7 +224,7 @@ writer (void *arg)
       rvm_commit_trans (tid);
       if (errno != 0)
         {
-          t_note ("crashloop: round %d: commit %llu failed: %s", c->round,
+          t_note ("round %d: commit %llu failed: %s", c->round,
                   (unsigned long long) n, rvm_errmsg ());
           return 4;
         }
@@ -251,14 +251,14 @@ verifier (void *arg)
   rvm = rvm_init (dir);
   if (rvm == NULL)
     {
-      t_note ("crashloop: round %d: verifier cannot open: %s", c->round,
+      t_note ("round %d: verifier cannot open: %s", c->round,
               rvm_errmsg ());
       return 3;
     }
   for (i = 0; i < NSEG; i++)
     if ((base[i] = rvm_map (rvm, seg_name[i], seg_size[i])) == NULL)
       {
-        t_note ("crashloop: round %d: verifier cannot map %s: %s",
+        t_note ("round %d: verifier cannot map %s: %s",
                 c->round, seg_name[i], rvm_errmsg ());
         return 3;
       }
@@ -266,7 +266,7 @@ verifier (void *arg)
   send_u64 (c->fd[1], k);
   if (k < c->lo || k > c->lo + 1 || k < c->base)
     {
-      t_note ("crashloop: round %d: recovered counter %llu, but %llu was"
+      t_note ("round %d: recovered counter %llu, but %llu was"
               " reported committed and at most %llu begun", c->round,
               (unsigned long long) k, (unsigned long long) c->lo,
               (unsigned long long) c->lo + 1);
@@ -280,7 +280,7 @@ verifier (void *arg)
         int j = 0;
         while (base[i][j] == (char) c->model[i][j])
           j++;
-        t_note ("crashloop: round %d: counter %llu, but segment %s differs"
+        t_note ("round %d: counter %llu, but segment %s differs"
                 " from the expected contents first at byte %d", c->round,
                 (unsigned long long) k, seg_name[i], j);
         return 1;
@@ -383,7 +383,7 @@ main (int argc, char **argv)
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL)
         {
-          t_note ("crashloop: round %d: writer ended with %s, not SIGKILL",
+          t_note ("round %d: writer ended with %s, not SIGKILL",
                   round, buf);
           ok = 0;
           break;
@@ -405,7 +405,7 @@ main (int argc, char **argv)
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || got == UINT64_MAX)
         {
-          t_note ("crashloop: round %d: verifier: %s (writer reported %llu"
+          t_note ("round %d: verifier: %s (writer reported %llu"
                   " commits, the last %llu)", round, buf,
                   (unsigned long long) count, (unsigned long long) lo);
           ok = 0;
@@ -415,15 +415,15 @@ main (int argc, char **argv)
         txn_apply (n, model);
       k = got;
     }
-  t_note ("crashloop: %d rounds, %llu commits reported, %llu recovered,"
+  t_note ("%d rounds, %llu commits reported, %llu recovered,"
           " %llu kills before the first commit of a round, %.1f s",
           round - 1, (unsigned long long) total, (unsigned long long) k,
           (unsigned long long) early, (now_usec () - t0) / 1e6);
-  if (t_check (ok, "crashloop: every kill recovered exactly a committed"
+  if (t_check (ok, "every kill recovered exactly a committed"
                " prefix, with every reported commit"))
     t_rmdir (dir);
   else
-    t_note ("crashloop: store kept in %s", dir);
+    t_note ("store kept in %s", dir);
   for (i = 0; i < NSEG; i++)
     free (model[i]);
   return t_done ();

@@ -26,15 +26,15 @@
 #include <stdio.h>
 
 /* The cases, each with one PASS/FAIL name.  */
-#define CASE_LEARN "failpoints: the workload passes every failpoint"
-#define CASE_KILL "failpoints: killed at failpoint passages, recovery" \
+#define CASE_LEARN "the workload passes every failpoint"
+#define CASE_KILL "killed at failpoint passages, recovery" \
   " finds a committed prefix"
-#define CASE_REPLAY "failpoints: replay killed twice, then recovered whole"
-#define CASE_FLUSH_EIO "failpoints: io.flush eio in a commit"
-#define CASE_TRUNC_EIO "failpoints: io.flush eio in a truncation"
-#define CASE_WRITE_ENOSPC "failpoints: io.write enospc in a commit"
-#define CASE_GROW_ENOSPC "failpoints: log.grow enospc"
-#define CASE_SEG_EIO "failpoints: segment.grow eio fails rvm_map cleanly"
+#define CASE_REPLAY "replay killed twice, then recovered whole"
+#define CASE_FLUSH_EIO "io.flush eio in a commit"
+#define CASE_TRUNC_EIO "io.flush eio in a truncation"
+#define CASE_WRITE_ENOSPC "io.write enospc in a commit"
+#define CASE_GROW_ENOSPC "log.grow enospc"
+#define CASE_SEG_EIO "segment.grow eio fails rvm_map cleanly"
 
 #ifndef LRVM_FAILPOINTS
 
@@ -476,7 +476,7 @@ run_script (void *arg)
           send_msg (r->fd[1], MSG_FAILED, (uint64_t) step, (uint64_t) res);
           if (r->mode == MODE_STRICT)
             {
-              t_note ("failpoints: step %d (%s): %s", step,
+              t_note ("step %d (%s): %s", step,
                       kind_name[r->script[step].kind], rvm_errmsg ());
               return 4;
             }
@@ -784,12 +784,6 @@ static const char *const expected_names[] = {
 
 static uint64_t rs;
 
-static char *
-fresh_dir (const char *tag)
-{
-  return t_tmpdir (tag);
-}
-
 /* The paths the workload must take, seen from the failpoints it
    passes: automatic truncation inside a commit, explicit truncation,
    growth of an existing segment, destroy with records in the log,
@@ -838,7 +832,7 @@ learn (void)
   struct runner r;
   struct outcome o;
   struct model *m = malloc (sizeof *m);
-  char *d = fresh_dir ("fp-learn"), list[4200];
+  char *d = t_tmpdir ("fp-learn"), list[4200];
   size_t i;
   int ok = 1, j;
 
@@ -855,7 +849,7 @@ learn (void)
   load_list (list);
   if (!o.exited0 || o.last_done != WORKLOAD_STEPS - 1)
     {
-      t_note ("failpoints: the learning run ended with %s after step %d",
+      t_note ("the learning run ended with %s after step %d",
               o.how, o.last_done);
       ok = 0;
     }
@@ -866,23 +860,23 @@ learn (void)
           break;
       if (j == nnames)
         {
-          t_note ("failpoints: the workload never passes %s",
+          t_note ("the workload never passes %s",
                   expected_names[i]);
           ok = 0;
         }
     }
   for (j = 0; j < nnames; j++)
-    t_note ("failpoints: %s passed %d times", names[j].name, names[j].count);
+    t_note ("%s passed %d times", names[j].name, names[j].count);
   for (i = 0; i < sizeof paths / sizeof paths[0]; i++)
     if (!passes_in (paths[i].name, paths[i].kind, paths[i].grows, m))
       {
-        t_note ("failpoints: the workload never passes %s in a %s step%s",
+        t_note ("the workload never passes %s in a %s step%s",
                 paths[i].name, kind_name[paths[i].kind],
                 paths[i].grows ? " that grows a segment" : "");
         ok = 0;
       }
   model_at (workload, WORKLOAD_STEPS - 1, m);
-  if (ok && verify (d, "failpoints: learning run", m, NULL) != 0)
+  if (ok && verify (d, "learning run", m, NULL) != 0)
     ok = 0;
   t_check (ok, CASE_LEARN);
   t_rmdir (d);
@@ -942,13 +936,13 @@ kill_sweep (void)
       for (i = 0; i < nc && bad < 5; i++)
         {
           const struct passage *p = find_passage (names[j].name, counts[i]);
-          char fp[128], what[200], *d = fresh_dir ("fp-kill");
+          char fp[128], what[200], *d = t_tmpdir ("fp-kill");
           struct runner r;
           struct outcome o;
           int got;
 
           snprintf (fp, sizeof fp, "%.63s:%d", names[j].name, counts[i]);
-          snprintf (what, sizeof what, "failpoints: kill at %s (step %d,"
+          snprintf (what, sizeof what, "kill at %s (step %d,"
                     " %s)", fp, p->step, kind_name[workload[p->step].kind]);
           memset (&r, 0, sizeof r);
           r.script = workload;
@@ -985,7 +979,7 @@ kill_sweep (void)
           free (d);
         }
     }
-  t_note ("failpoints: %d kill runs over %d failpoints: %d recovered the"
+  t_note ("%d kill runs over %d failpoints: %d recovered the"
           " state before the step cut, %d after it; %.1f s", runs, nnames,
           n_before, n_after, (now_usec () - t0) / 1e6);
   t_check (bad == 0 && runs > 0, CASE_KILL);
@@ -1012,7 +1006,7 @@ replay_twice (void)
   model_at (fill, FILL_STEPS - 1, m);
   for (i = 0; i < (int) (sizeof k1s / sizeof k1s[0]) && ok; i++)
     {
-      char *d = fresh_dir ("fp-replay"), fp1[64], fp2[64], what[200];
+      char *d = t_tmpdir ("fp-replay"), fp1[64], fp2[64], what[200];
       struct runner r;
       struct outcome o;
       const char *how = second[i % 4];
@@ -1021,7 +1015,7 @@ replay_twice (void)
 
       snprintf (fp1, sizeof fp1, "replay.after_record:%d", k1s[i]);
       snprintf (fp2, sizeof fp2, "%s:%d", how, k2);
-      snprintf (what, sizeof what, "failpoints: replay killed at %s, then"
+      snprintf (what, sizeof what, "replay killed at %s, then"
                 " at %s", fp1, fp2);
       memset (&r, 0, sizeof r);
       r.script = fill;
@@ -1077,7 +1071,7 @@ inject (const struct passage *p, const char *action, enum mode mode)
 {
   struct model *before = malloc (sizeof *before);
   struct model *after = malloc (sizeof *after);
-  char fp[128], what[200], *d = fresh_dir ("fp-error");
+  char fp[128], what[200], *d = t_tmpdir ("fp-error");
   struct runner r;
   struct outcome o;
   int ok = 1, got;
@@ -1085,7 +1079,7 @@ inject (const struct passage *p, const char *action, enum mode mode)
   if (before == NULL || after == NULL)
     t_bail ("out of memory");
   snprintf (fp, sizeof fp, "%.63s:%d:%s", p->name, p->count, action);
-  snprintf (what, sizeof what, "failpoints: %s (step %d, %s)", fp, p->step,
+  snprintf (what, sizeof what, "%s (step %d, %s)", fp, p->step,
             kind_name[workload[p->step].kind]);
   memset (&r, 0, sizeof r);
   r.script = workload;
@@ -1249,11 +1243,11 @@ main (int argc, char **argv)
         CASE_KILL, CASE_REPLAY, CASE_FLUSH_EIO, CASE_TRUNC_EIO,
         CASE_WRITE_ENOSPC, CASE_GROW_ENOSPC, CASE_SEG_EIO
       };
-      t_note ("failpoints: no passages learned; nothing else can run");
+      t_note ("no passages learned; nothing else can run");
       for (i = 0; i < (int) (sizeof rest / sizeof rest[0]); i++)
         t_fail ("%s", rest[i]);
     }
-  t_note ("failpoints: %.1f s", (now_usec () - t0) / 1e6);
+  t_note ("%.1f s", (now_usec () - t0) / 1e6);
   free (pass);
   return t_done ();
 }
