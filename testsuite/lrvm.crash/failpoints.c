@@ -14,7 +14,8 @@
    commit or truncation reports RVM_EIO, that later calls are refused
    with RVM_EFAILED until the store is reopened, and that the reopened
    store holds every successful commit, and the failed one whole or
-   not at all; a failed segment growth fails rvm_map cleanly.
+   not at all; a failed segment growth fails rvm_map cleanly, and a
+   failed replay fails rvm_open and leaves the log to the next open.
 
    Usage: failpoints  (seed: LRVM_TEST_SEED)  */
 
@@ -35,6 +36,8 @@
 #define CASE_WRITE_ENOSPC "io.write enospc in a commit"
 #define CASE_GROW_ENOSPC "log.grow enospc"
 #define CASE_SEG_EIO "segment.grow eio fails rvm_map cleanly"
+#define CASE_REPLAY_EIO "eio in replay fails rvm_open, the next open" \
+  " recovers"
 
 #ifndef LRVM_FAILPOINTS
 
@@ -43,7 +46,7 @@ main (int argc, char **argv)
 {
   static const char *const cases[] = {
     CASE_LEARN, CASE_KILL, CASE_REPLAY, CASE_FLUSH_EIO, CASE_TRUNC_EIO,
-    CASE_WRITE_ENOSPC, CASE_GROW_ENOSPC, CASE_SEG_EIO
+    CASE_WRITE_ENOSPC, CASE_GROW_ENOSPC, CASE_SEG_EIO, CASE_REPLAY_EIO
   };
   size_t i;
 
@@ -79,8 +82,9 @@ static const char *const kind_name[] = {
 };
 
 /* OPEN, REOPEN: ARG is the option set.  MAP: ARG is the size.
-   COMMIT: SEG is a mask of segments, ARG the size class of the ranges
-   (0 up to 512 bytes, 1 from 1 to 4 KiB).  */
+   COMMIT: SEG is a mask of segments (each gets a range, and there may
+   be more), ARG the size class of the ranges (0 up to 512 bytes, 1
+   from 2 to 4 KiB).  */
 struct op
 {
   enum kind kind;
@@ -95,7 +99,10 @@ struct op
 /* The workload: option set 0 truncates automatically past 24 KiB and
    gives all log space back, so the log grows again after every
    truncation; option set 1 lets the log fill, so that the next open
-   replays many records.  */
+   replays many records.  Whatever the seed, the eight large commits
+   after the first truncation pass the threshold, the two small ones
+   after the second leave records of D in the log for the destroy, and
+   the log holds records at the second reopen.  */
 static const struct op workload[] = {
   { OPEN, 0, 0 },
   { MAP, A, 16384 }, { MAP, B, 6000 },
@@ -108,7 +115,7 @@ static const struct op workload[] = {
   C0 (M (A) | M (G)), C0 (M (G)), C0 (M (A) | M (G)),
   { UNMAP, G, 0 }, { MAP, G, 20480 },
   C1 (M (G) | M (B)), C1 (M (G)), C1 (M (G) | M (B)),
-  { MAP, D, 2048 },
+  { TRUNCATE, 0, 0 }, { MAP, D, 2048 },
   C0 (M (D)), C0 (M (D) | M (A)),
   { UNMAP, D, 0 }, { DESTROY, D, 0 }, { MAP, D, 1024 },
   C0 (M (D) | M (A)),
@@ -194,7 +201,7 @@ commit_ranges (const struct op *op, int step, const struct model *m,
       int seg = segs[i < ns ? i : (int) (t_rand (&st) % (unsigned) ns)];
       size_t size = m->s[seg].size, len;
       len = op->arg == 0 ? 1 + (size_t) (t_rand (&st) % 512)
-                         : 1024 + (size_t) (t_rand (&st) % 3072);
+                         : 2048 + (size_t) (t_rand (&st) % 2048);
       if (len > size)
         len = size;
       r[i].seg = seg;
@@ -346,7 +353,8 @@ do_step (struct runner *r, int step)
     case OPEN:
       return open_store (r, op->arg);
     case REOPEN:
-      if ((res = rvm_close (r->rvm)) != 0)
+      /* A second try after a failed open has nothing to close.  */
+      if (r->rvm != NULL && (res = rvm_close (r->rvm)) != 0)
         return res;
       r->rvm = NULL;
       memset (r->base, 0, sizeof r->base);
@@ -1203,6 +1211,15 @@ errors (void)
 
   p[0] = find_passage ("segment.grow", 1);
   t_check (p[0] != NULL && inject (p[0], "eio", MODE_RETRY), CASE_SEG_EIO);
+
+  /* Recovery at a reopen fails part way through the replay, or at the
+     flush of a replayed segment: rvm_open fails; opening again replays
+     the whole log.  */
+  n = pick ("io.write", "replay.after_record", REOPEN, p, 1);
+  ok = n > 0 && inject (p[0], "eio", MODE_RETRY);
+  n = pick ("io.flush", "truncate.before_segment_flush", REOPEN, p, 1);
+  ok &= n > 0 && inject (p[0], "eio", MODE_RETRY);
+  t_check (ok, CASE_REPLAY_EIO);
 }
 
 int
@@ -1241,7 +1258,7 @@ main (int argc, char **argv)
     {
       static const char *const rest[] = {
         CASE_KILL, CASE_REPLAY, CASE_FLUSH_EIO, CASE_TRUNC_EIO,
-        CASE_WRITE_ENOSPC, CASE_GROW_ENOSPC, CASE_SEG_EIO
+        CASE_WRITE_ENOSPC, CASE_GROW_ENOSPC, CASE_SEG_EIO, CASE_REPLAY_EIO
       };
       t_note ("no passages learned; nothing else can run");
       for (i = 0; i < (int) (sizeof rest / sizeof rest[0]); i++)
