@@ -531,7 +531,11 @@ rvm_flush (rvm_t rvm)
 }
 
 /* Make every commit durable and take the log for a truncation: until
-   lrvm__log_release, no record is appended or written.  */
+   lrvm__log_release, no record is appended or written.  The buffer
+   must be empty when the log is taken: a record appended while this
+   thread waited for another leader carries the current epoch, and
+   written after the truncation it would sit at the head of the new
+   epoch, where recovery stops.  */
 int
 lrvm__log_exclusive (struct lrvm_store *s)
 {
@@ -540,9 +544,10 @@ lrvm__log_exclusive (struct lrvm_store *s)
 
   pthread_mutex_lock (&L->mu);
   r = drain (s, L->next_seq, 1);
-  while (r == 0 && L->busy)
+  while (r == 0 && (L->busy || L->durable_seq < L->next_seq))
     {
-      pthread_cond_wait (&L->cv, &L->mu);
+      if (L->busy)
+        pthread_cond_wait (&L->cv, &L->mu);
       r = drain (s, L->next_seq, 1);
     }
   if (r == 0)

@@ -1,0 +1,445 @@
+/* concurrent.c -- threads commit concurrently, each on its own
+   segment, through the full API with a small truncation threshold, so
+   group commits and automatic truncations overlap; the process is
+   killed at a random moment.  Three threads make durable commits; the
+   fourth makes no-flush commits and calls rvm_flush after every few of
+   them; a fifth truncates the log now and then, as a background
+   truncation thread would.  Every transaction stays open a little
+   while (up to THINK microseconds) between its changes and its
+   commit, so commits, flushes and truncations interleave in every
+   order.
+
+   Each transaction writes one stamp (its thread, its number and bytes
+   derived from both) into two ranges at the two ends of its segment,
+   plus a filler range between them.  After each kill a fresh process
+   checks, for every thread, that both ranges hold the same valid stamp
+   (a transaction is never split), that its number is at least the
+   last one the thread reported after rvm_commit (or rvm_flush)
+   returned, and at most the last one it had begun.
+
+   Usage: concurrent [ROUNDS]  (default 60; seed: LRVM_TEST_SEED)  */
+
+#include <config.h>
+
+#include "lrvm.h"
+#include "testlib.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NTHREADS 4
+#define SEGSIZE 65536
+#define STAMP 64
+#define FAR (SEGSIZE - STAMP)
+/* The thread that makes no-flush commits, and how many it makes
+   before each rvm_flush, at most.  */
+#define NOFLUSH_THREAD (NTHREADS - 1)
+#define MAX_UNFLUSHED 16
+/* The truncation thread waits up to this many microseconds between
+   two truncations.  */
+#define TRUNCATE_PAUSE 2000
+#define THINK 300
+/* A writer is killed up to KILL_DELAY microseconds after it is ready.  */
+#define KILL_DELAY 25000
+#define READY UINT64_MAX
+/* The message a thread sends when a call fails: FAILED, its status.  */
+#define FAILED (UINT64_MAX - 1)
+
+static uint64_t seed;
+static const char *dir;
+
+static uint64_t
+mix (uint64_t x)
+{
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+static uint64_t
+now_usec (void)
+{
+  struct timeval tv;
+
+  gettimeofday (&tv, NULL);
+  return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
+}
+
+/* The stamp of transaction N of thread T: T, N, then bytes derived from
+   the seed, T and N.  Transaction 0 is the zero stamp of a new
+   segment.  */
+static void
+make_stamp (unsigned char *p, uint64_t t, uint64_t n)
+{
+  uint64_t st = mix (seed ^ mix (t << 48 ^ n)), x;
+  int i;
+
+  if (n == 0)
+    {
+      memset (p, 0, STAMP);
+      return;
+    }
+  memcpy (p, &t, 8);
+  memcpy (p + 8, &n, 8);
+  for (i = 16; i < STAMP; i += 8)
+    {
+      x = t_rand (&st);
+      memcpy (p + i, &x, 8);
+    }
+}
+
+static void
+pause_usec (uint64_t usec)
+{
+  struct timeval tv;
+
+  tv.tv_sec = (time_t) (usec / 1000000u);
+  tv.tv_usec = (suseconds_t) (usec % 1000000u);
+  select (0, NULL, NULL, NULL, &tv);
+}
+
+static char *
+seg_name (int t, char *buf)
+{
+  snprintf (buf, 8, "t%d", t);
+  return buf;
+}
+
+static void
+send_msg (int fd, uint64_t t, uint64_t n)
+{
+  uint64_t m[2] = { t, n };
+  ssize_t w;
+
+  do
+    w = write (fd, m, sizeof m);
+  while (w < 0 && errno == EINTR);
+}
+
+/* --- the writer ----------------------------------------------------- */
+
+struct thread
+{
+  int t;
+  int fd;
+  rvm_t rvm;
+  unsigned char *base;
+};
+
+/* Commit forever on one segment; report each commit.  On a failure,
+   report it and stop.  */
+static void *
+committer (void *arg)
+{
+  struct thread *th = arg;
+  uint64_t n, st = mix (seed ^ mix ((uint64_t) th->t) ^ now_usec ());
+  unsigned char stamp[STAMP];
+  void *base = th->base;
+  int r;
+
+  memcpy (&n, th->base + 8, 8);
+  for (n++;; n++)
+    {
+      int noflush = th->t == NOFLUSH_THREAD;
+      size_t flen = 1 + (size_t) (t_rand (&st) % 4096);
+      size_t foff = STAMP + (size_t) (t_rand (&st) % (FAR - STAMP - flen));
+      trans_t tid;
+
+      make_stamp (stamp, (uint64_t) th->t, n);
+      if ((r = rvm_begin (th->rvm, 1, &base, 0, &tid)) != 0
+          || (r = rvm_modify (tid, base, 0, STAMP)) != 0
+          || (r = rvm_modify (tid, base, foff, flen)) != 0
+          || (r = rvm_modify (tid, base, FAR, STAMP)) != 0)
+        break;
+      memcpy (th->base, stamp, STAMP);
+      memset (th->base + foff, (int) (n & 0xff), flen);
+      memcpy (th->base + FAR, stamp, STAMP);
+      pause_usec (t_rand (&st) % THINK);
+      if ((r = rvm_commit (tid, noflush ? RVM_NO_FLUSH : 0)) != 0)
+        break;
+      if (noflush)
+        {
+          if (t_rand (&st) % 8 != 0 && n % MAX_UNFLUSHED != 0)
+            continue;
+          if ((r = rvm_flush (th->rvm)) != 0)
+            break;
+        }
+      send_msg (th->fd, (uint64_t) th->t, n);
+    }
+  t_note ("thread %d: transaction %llu: %s", th->t,
+          (unsigned long long) n, rvm_errmsg ());
+  send_msg (th->fd, FAILED, (uint64_t) r);
+  return NULL;
+}
+
+/* Truncate the log every little while until a truncation fails.  */
+static void *
+truncator (void *arg)
+{
+  struct thread *th = arg;
+  uint64_t st = mix (seed ^ now_usec ());
+  int r;
+
+  for (;;)
+    {
+      pause_usec (t_rand (&st) % TRUNCATE_PAUSE);
+      if ((r = rvm_truncate (th->rvm)) != 0)
+        break;
+    }
+  t_note ("truncation thread: %s", rvm_errmsg ());
+  send_msg (th->fd, FAILED, (uint64_t) r);
+  return NULL;
+}
+
+struct child
+{
+  int fd[2];
+  int round;
+  uint64_t lo[NTHREADS];        /* verifier: last reported commits */
+};
+
+static int
+writer (void *arg)
+{
+  struct child *c = arg;
+  struct thread th[NTHREADS + 1];
+  pthread_t id[NTHREADS + 1];
+  struct rvm_options o;
+  uint64_t rs = mix (seed ^ (uint64_t) c->round);
+  char name[8];
+  rvm_t rvm;
+  int t;
+
+  close (c->fd[0]);
+  rvm_options_init (&o);
+  o.truncate_threshold = 16384 + t_rand (&rs) % 65536;
+  o.log_reserve = t_rand (&rs) % 2 ? 0 : 262144;
+  if (rvm_open (dir, &o, &rvm) != 0)
+    {
+      t_note ("round %d: writer cannot open: %s", c->round,
+              rvm_errmsg ());
+      return 3;
+    }
+  for (t = 0; t < NTHREADS; t++)
+    {
+      void *base;
+      if (rvm_map_segment (rvm, seg_name (t, name), SEGSIZE, &base,
+                           NULL) != 0)
+        {
+          t_note ("round %d: writer cannot map: %s", c->round,
+                  rvm_errmsg ());
+          return 3;
+        }
+      th[t].t = t;
+      th[t].fd = c->fd[1];
+      th[t].rvm = rvm;
+      th[t].base = base;
+    }
+  th[NTHREADS] = th[0];
+  send_msg (c->fd[1], READY, 0);
+  for (t = 0; t <= NTHREADS; t++)
+    if (pthread_create (&id[t], NULL, t < NTHREADS ? committer : truncator,
+                        &th[t]) != 0)
+      return 5;
+  for (t = 0; t <= NTHREADS; t++)
+    pthread_join (id[t], NULL);
+  return 4;
+}
+
+/* --- the verifier --------------------------------------------------- */
+
+static int
+verifier (void *arg)
+{
+  struct child *c = arg;
+  unsigned char want[STAMP];
+  char name[8];
+  rvm_t rvm;
+  int t;
+
+  close (c->fd[0]);
+  if (rvm_open (dir, NULL, &rvm) != 0)
+    {
+      t_note ("round %d: verifier cannot open: %s", c->round,
+              rvm_errmsg ());
+      return 3;
+    }
+  for (t = 0; t < NTHREADS; t++)
+    {
+      unsigned char *p;
+      void *base;
+      uint64_t n;
+
+      if (rvm_map_segment (rvm, seg_name (t, name), SEGSIZE, &base,
+                           NULL) != 0)
+        {
+          t_note ("round %d: verifier cannot map: %s",
+                  c->round, rvm_errmsg ());
+          return 3;
+        }
+      p = base;
+      memcpy (&n, p + 8, 8);
+      make_stamp (want, (uint64_t) t, n);
+      if (memcmp (p, want, STAMP) != 0)
+        {
+          t_note ("round %d: thread %d: the first range holds"
+                  " no valid stamp", c->round, t);
+          return 1;
+        }
+      if (memcmp (p + FAR, want, STAMP) != 0)
+        {
+          t_note ("round %d: thread %d: transaction %llu is"
+                  " split: its second range differs", c->round, t,
+                  (unsigned long long) n);
+          return 1;
+        }
+      if (n < c->lo[t]
+          || n > c->lo[t] + (t == NOFLUSH_THREAD ? MAX_UNFLUSHED : 1))
+        {
+          t_note ("round %d: thread %d: recovered transaction"
+                  " %llu, but %llu was reported committed", c->round, t,
+                  (unsigned long long) n, (unsigned long long) c->lo[t]);
+          return 1;
+        }
+      send_msg (c->fd[1], (uint64_t) t, n);
+    }
+  rvm_close (rvm);
+  return 0;
+}
+
+/* --- the driver ----------------------------------------------------- */
+
+/* Read the messages PID sends on FD, kill it AFTER_READY microseconds
+   after it sent READY (never if UINT64_MAX), then read the rest until
+   the pipe closes.  LAST[t] gets the last number of each thread, and
+   *FAILURES the number of failed calls reported; returns the number of
+   commits reported.  */
+static uint64_t
+run_until (pid_t pid, int fd, uint64_t after_ready, uint64_t *last,
+           int *failures)
+{
+  uint64_t deadline = UINT64_MAX, m[2], count = 0;
+  int killed = 0;
+
+  for (;;)
+    {
+      ssize_t got;
+
+      if (!killed && deadline != UINT64_MAX)
+        {
+          uint64_t t = now_usec ();
+          struct timeval tv;
+          fd_set set;
+
+          if (t >= deadline)
+            {
+              kill (pid, SIGKILL);
+              killed = 1;
+              continue;
+            }
+          tv.tv_sec = (time_t) ((deadline - t) / 1000000u);
+          tv.tv_usec = (suseconds_t) ((deadline - t) % 1000000u);
+          FD_ZERO (&set);
+          FD_SET (fd, &set);
+          if (select (fd + 1, &set, NULL, NULL, &tv) <= 0)
+            continue;
+        }
+      got = read (fd, m, sizeof m);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got != (ssize_t) sizeof m)
+        break;
+      if (m[0] == READY)
+        {
+          if (after_ready != UINT64_MAX)
+            deadline = now_usec () + after_ready;
+          continue;
+        }
+      if (m[0] == FAILED)
+        ++*failures;
+      else if (m[0] < NTHREADS)
+        {
+          last[m[0]] = m[1];
+          count++;
+        }
+    }
+  return count;
+}
+
+int
+main (int argc, char **argv)
+{
+  int rounds = argc > 1 ? atoi (argv[1]) : 60, round, ok = 1;
+  uint64_t lo[NTHREADS], rs, total = 0, t0 = now_usec ();
+  char buf[64];
+
+  t_init (argc, argv);
+  seed = t_seed ("concurrent");
+  rs = mix (seed);
+  dir = t_tmpdir ("concurrent");
+  memset (lo, 0, sizeof lo);
+
+  /* The parent never calls the library itself.  */
+  for (round = 1; round <= rounds && ok; round++)
+    {
+      struct child c;
+      uint64_t got[NTHREADS];
+      int st, failures = 0;
+      pid_t pid;
+
+      memset (&c, 0, sizeof c);
+      c.round = round;
+      if (pipe (c.fd) != 0)
+        t_bail ("pipe: %s", strerror (errno));
+      pid = t_fork (writer, &c);
+      close (c.fd[1]);
+      memcpy (c.lo, lo, sizeof lo);
+      total += run_until (pid, c.fd[0], t_rand (&rs) % KILL_DELAY, c.lo,
+                          &failures);
+      close (c.fd[0]);
+      t_wait (pid, &st, buf, sizeof buf);
+      if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL || failures > 0)
+        {
+          t_note ("round %d: writer ended with %s, not SIGKILL,"
+                  " or with %d failed calls", round, buf, failures);
+          ok = 0;
+          break;
+        }
+
+      if (pipe (c.fd) != 0)
+        t_bail ("pipe: %s", strerror (errno));
+      pid = t_fork (verifier, &c);
+      close (c.fd[1]);
+      memset (got, 0, sizeof got);
+      run_until (pid, c.fd[0], UINT64_MAX, got, &failures);
+      close (c.fd[0]);
+      t_wait (pid, &st, buf, sizeof buf);
+      if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
+        {
+          t_note ("round %d: verifier: %s", round, buf);
+          ok = 0;
+          break;
+        }
+      memcpy (lo, got, sizeof lo);
+    }
+  t_note ("%d rounds of %d threads, %llu commits reported,"
+          " last numbers %llu %llu %llu %llu, %.1f s", round - 1, NTHREADS,
+          (unsigned long long) total, (unsigned long long) lo[0],
+          (unsigned long long) lo[1], (unsigned long long) lo[2],
+          (unsigned long long) lo[3], (now_usec () - t0) / 1e6);
+  if (t_check (ok, "every returned commit of every thread"
+               " recovered, no transaction split"))
+    t_rmdir (dir);
+  else
+    t_note ("store kept in %s", dir);
+  return t_done ();
+}
