@@ -218,7 +218,10 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
         }
       fsize = size;
     }
-  if (created && s->opt.sync_mode != RVM_SYNC_NONE
+  /* A new file's name must be durable before any commit to it.  An
+     empty file may be one whose creator died before flushing the
+     directory: flush it too.  */
+  if ((created || old == 0) && s->opt.sync_mode != RVM_SYNC_NONE
       && lrvm__flush_dir (s->dirfd) != 0)
     {
       r = lrvm__syserr (s->opt.verbose, errno, "rvm_map: cannot flush the"
