@@ -237,21 +237,21 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
   if (flags & ~RVM_NO_RESTORE)
     return lrvm__error (s->opt.verbose, RVM_EINVAL,
                         "rvm_begin: unknown flags %#x", flags);
+  /* One critical section takes a transaction (the store's spare one if
+     it is large enough) and claims the segments.  */
   pthread_mutex_lock (&s->mu);
   t = s->spare;
   if (t != NULL && t->seg_cap >= nsegs)
     s->spare = NULL;
-  else
-    t = NULL;
-  pthread_mutex_unlock (&s->mu);
-  if (t == NULL && (t = trans_alloc (nsegs)) == NULL)
-    return lrvm__error (s->opt.verbose, RVM_ENOMEM,
-                        "rvm_begin: out of memory");
+  else if ((t = trans_alloc (nsegs)) == NULL)
+    {
+      pthread_mutex_unlock (&s->mu);
+      return lrvm__error (s->opt.verbose, RVM_ENOMEM,
+                          "rvm_begin: out of memory");
+    }
   trans_reset (t, nsegs);
   t->store = s;
   t->flags = flags;
-
-  pthread_mutex_lock (&s->mu);
   for (i = 0; i < nsegs; i++)
     {
       struct lrvm_seg *g = lrvm__seg_find (s, segbases[i]);
