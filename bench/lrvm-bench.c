@@ -931,6 +931,10 @@ main (int argc, char **argv)
   size_t j;
   int want = 0, c, i, k;
 
+  /* GNU-style --help, before getopt sees it.  */
+  for (i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--help") == 0)
+      argv[i] = (char *) "-h";
   while ((c = getopt (argc, argv, "t:r:n:N:vh")) != -1)
     switch (c)
       {

@@ -293,8 +293,11 @@ over_threshold (const struct lrvm_store *s)
    other committers are most likely between two transactions.  Let
    them append (L->busy = 3 keeps the others from leading) until the
    batch is as large as the last one, or for at most half a flush.  A
-   single committer never waits; a batch that shrank, because a thread
-   stopped committing, lowers the next wait's goal.  */
+   thread that alone makes only durable commits never waits (its
+   batches hold one commit); one whose durable commits close batches of
+   no-flush commits may wait while the batch is smaller than the last.
+   A batch that shrank, because a thread stopped committing, lowers the
+   next wait's goal.  */
 static void
 gather (struct lrvm_log *L)
 {

@@ -234,6 +234,8 @@ typedef int (*lrvm_record_fn) (void *ctx, const unsigned char *rec,
 int lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
                     lrvm_record_fn cb, void *ctx, uint64_t *end,
                     uint64_t *next_seq, int *torn);
+int lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
+                      int *adopted);
 int lrvm__recover (struct lrvm_store *s);
 uint64_t lrvm__now_usec (void);
 

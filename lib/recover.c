@@ -161,6 +161,31 @@ newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
   return 1;
 }
 
+/* Move the header H read from the log FD forward past any damaged
+   newest slot: while a valid record of a newer epoch starts where the
+   live records of H end, continue from it.  *ADOPTED tells whether H
+   moved.  Returns 0, RVM_EIO or RVM_ENOMEM.  Recovery and every reader
+   of the log see the same live records this way.  */
+int
+lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
+                  int *adopted)
+{
+  uint64_t end, next_seq;
+  int r, torn;
+
+  *adopted = 0;
+  for (;;)
+    {
+      r = lrvm__log_scan (fd, file_size, h, NULL, NULL, &end, &next_seq,
+                          &torn);
+      if (r != 0)
+        return r;
+      if (!newer_epoch_at (fd, file_size, end, h))
+        return 0;
+      *adopted = 1;
+    }
+}
+
 /* Open (or create) the log of S and recover: replay every valid record
    into the segment files, flush them, and write a header that starts
    an empty log in a new epoch, so nothing left behind in the file,
@@ -170,7 +195,7 @@ lrvm__recover (struct lrvm_store *s)
 {
   struct lrvm_log *L = &s->log;
   uint64_t end, next_seq, records = 0, t0 = lrvm__now_usec ();
-  int r, torn, flags = O_RDWR;
+  int r, torn, adopted, flags = O_RDWR;
 
   if (s->opt.sync_mode == RVM_SYNC_DSYNC)
     flags |= lrvm__dsync_flag ();
@@ -204,24 +229,26 @@ lrvm__recover (struct lrvm_store *s)
                         " format %u (this library reads %u)", s->path,
                         L->hdr.major, LRVM_FORMAT_MAJOR);
 
-  for (;;)
-    {
-      r = lrvm__log_scan (L->fd, L->file_size, &L->hdr, NULL, NULL, &end,
-                          &next_seq, &torn);
-      if (r != 0)
-        return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno,
-                                            "rvm_open: cannot read the log"
-                                            " of %s", s->path)
-                            : lrvm__error (s->opt.verbose, r, "rvm_open:"
-                                           " out of memory reading the"
-                                           " log");
-      if (!newer_epoch_at (L->fd, L->file_size, end, &L->hdr))
-        break;
-      lrvm__trace (s->opt.verbose, "recovery: %s: the newest header slot"
-                   " is damaged; continuing from the records of epoch %lu"
-                   " at offset %llu", s->path, (unsigned long) L->hdr.epoch,
-                   (unsigned long long) end);
-    }
+  r = lrvm__log_follow (L->fd, L->file_size, &L->hdr, &adopted);
+  if (r != 0)
+    return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno, "rvm_open:"
+                                        " cannot read the log of %s",
+                                        s->path)
+                        : lrvm__error (s->opt.verbose, r, "rvm_open: out"
+                                       " of memory reading the log");
+  if (adopted)
+    lrvm__trace (s->opt.verbose, "recovery: %s: the newest header slot is"
+                 " damaged; continuing from the records of epoch %lu at"
+                 " offset %llu", s->path, (unsigned long) L->hdr.epoch,
+                 (unsigned long long) L->hdr.head_off);
+  r = lrvm__log_scan (L->fd, L->file_size, &L->hdr, NULL, NULL, &end,
+                      &next_seq, &torn);
+  if (r != 0)
+    return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno, "rvm_open:"
+                                        " cannot read the log of %s",
+                                        s->path)
+                        : lrvm__error (s->opt.verbose, r, "rvm_open: out"
+                                       " of memory reading the log");
   if (torn)
     lrvm__trace (s->opt.verbose, "recovery: %s: the log ends with an"
                  " incomplete record at offset %llu; it was never"

@@ -451,9 +451,11 @@ restore (struct lrvm_trans *t)
 /* Commit: append the new values of every declared range to the log as
    one record (durable before returning unless RVM_NO_FLUSH), then end
    the transaction.  If it fails before the record reached the log
-   (RVM_ERANGE, RVM_ENOMEM, RVM_EFAILED), nothing of it can be
-   recovered, so its ranges get their old values back (unless it is a
-   no-restore transaction).  If writing or flushing the log fails, its
+   buffer (RVM_ERANGE, RVM_ENOMEM, or RVM_EFAILED because the log had
+   already failed), nothing of it can be recovered, so its ranges get
+   their old values back (unless it is a no-restore transaction).  If
+   writing or flushing the log fails after the record was appended (in
+   this thread or in the batch of another: RVM_EIO or RVM_EFAILED), its
    new values stay in memory, and recovery at the next open shows it
    either whole or not at all.  The transaction ends either way.  */
 int

@@ -169,12 +169,33 @@ ro_read_slots (struct ro_store *s, struct slot slots[LRVM_HDR_SLOTS])
   return 0;
 }
 
+/* The header in force, as recovery would see it: past a damaged newest
+   slot (lrvm__log_follow).  */
 int
 ro_header (struct ro_store *s, struct lrvm_header *h)
 {
+  int adopted, e;
+
   switch (lrvm__log_read_header (s->logfd, h))
     {
     case 0:
+      e = lrvm__log_follow (s->logfd, s->log_size, h, &adopted);
+      if (e == RVM_EIO)
+        {
+          tool_error ("%s: cannot read the log: %s", s->path,
+                      strerror (errno));
+          return EXIT_FAIL;
+        }
+      if (e != 0)
+        {
+          tool_error ("%s: out of memory reading the log", s->path);
+          return EXIT_FAIL;
+        }
+      if (adopted)
+        tool_note ("%s: the newest header slot is damaged; the live"
+                   " records continue in epoch %lu at offset %llu",
+                   s->path, (unsigned long) h->epoch,
+                   (unsigned long long) h->head_off);
       return 0;
     case RVM_EIO:
       tool_error ("%s: cannot read the log header: %s", s->path,

@@ -76,6 +76,19 @@ tool_error (const char *fmt, ...)
   fputc ('\n', stderr);
 }
 
+void
+tool_note (const char *fmt, ...)
+{
+  va_list ap;
+
+  fflush (stdout);
+  fputs ("lrvm: note: ", stderr);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+}
+
 static int
 usage_error (const char *fmt, ...) LRVM_PRINTF (1, 2);
 
@@ -413,13 +426,27 @@ cmd_verify (const char *dir)
     }
   else
     {
-      const struct lrvm_header *h = &sl[best].h;
+      struct lrvm_header follow = sl[best].h;
+      const struct lrvm_header *h = &follow;
+      int adopted;
 
       for (i = 0; i < LRVM_HDR_SLOTS; i++)
         if (sl[i].state == SLOT_INVALID)
           printf ("note: header slot %zu does not check (a header write"
                   " that a crash tore, or damage); slot %d is in force\n",
                   i, best);
+      /* Past a damaged newest slot, as recovery goes.  */
+      if (lrvm__log_follow (s.logfd, s.log_size, &follow, &adopted) != 0)
+        {
+          tool_error ("%s: cannot read the log", dir);
+          goto out;
+        }
+      if (adopted)
+        printf ("note: records of epoch %lu, newer than the slot in force,"
+                " start at offset %llu: the newest header slot was lost;"
+                " recovery continues from them\n",
+                (unsigned long) follow.epoch,
+                (unsigned long long) follow.head_off);
       if (h->head_off > s.log_size)
         {
           printf ("damage: the header's head offset %llu lies beyond the"

@@ -16,6 +16,7 @@
 
 /* Print "lrvm: " and the message on stderr.  */
 void tool_error (const char *fmt, ...) LRVM_PRINTF (1, 2);
+void tool_note (const char *fmt, ...) LRVM_PRINTF (1, 2);
 
 /* ------------------------------------------------------------------ */
 /* inspect.c: a store opened for reading.  Nothing in inspect.c
