@@ -359,7 +359,7 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable)
   int r = 0;
 
   pthread_mutex_lock (&L->mu);
-  while (L->busy == 2)          /* a truncation is running */
+  while (L->busy == 2 || L->excl_waiting)  /* a truncation runs or waits */
     pthread_cond_wait (&L->cv, &L->mu);
   if (L->failed)
     {
@@ -471,7 +471,10 @@ rvm_flush (rvm_t rvm)
 }
 
 /* Make every commit durable and take the log for a truncation: until
-   lrvm__log_release, no record is appended or written.  */
+   lrvm__log_release, no record is appended or written.  Appends stop
+   first: a record appended while this thread waits for a write would
+   stay in the buffer, encoded with the epoch the truncation is about
+   to end, and would end the log where it is written.  */
 int
 lrvm__log_exclusive (struct lrvm_store *s)
 {
@@ -479,14 +482,18 @@ lrvm__log_exclusive (struct lrvm_store *s)
   int r;
 
   pthread_mutex_lock (&L->mu);
+  L->excl_waiting++;
   r = drain (s, L->next_seq, 1);
   while (r == 0 && L->busy)
     {
       pthread_cond_wait (&L->cv, &L->mu);
       r = drain (s, L->next_seq, 1);
     }
+  L->excl_waiting--;
   if (r == 0)
     L->busy = 2;
+  else
+    pthread_cond_broadcast (&L->cv);
   pthread_mutex_unlock (&L->mu);
   return r;
 }
