@@ -384,7 +384,9 @@ rvm_commit (trans_t tid, unsigned int flags)
   if (r == 0 && lrvm__log_truncate_wanted (s))
     {
       pthread_mutex_lock (&s->mu);
-      if (s->log.truncate_wanted)
+      /* Again under S->mu, and through the log mutex that guards it:
+         another thread may have truncated meanwhile.  */
+      if (lrvm__log_truncate_wanted (s))
         r = lrvm__truncate_locked (s, 0);
       pthread_mutex_unlock (&s->mu);
     }
