@@ -413,7 +413,7 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable,
   *appended = 0;
   *truncate = 0;
   pthread_mutex_lock (&L->mu);
-  while (L->busy == 2)          /* a truncation is running */
+  while (L->busy == 2 || L->excl_waiting)  /* a truncation runs or waits */
     pthread_cond_wait (&L->cv, &L->mu);
   if (L->failed)
     {
@@ -534,11 +534,10 @@ rvm_flush (rvm_t rvm)
 }
 
 /* Make every commit durable and take the log for a truncation: until
-   lrvm__log_release, no record is appended or written.  The buffer
-   must be empty when the log is taken: a record appended while this
-   thread waited for another leader carries the current epoch, and
-   written after the truncation it would sit at the head of the new
-   epoch, where recovery stops.  */
+   lrvm__log_release, no record is appended or written.  Appends stop
+   first: a record appended while this thread waits for a write would
+   stay in the buffer, encoded with the epoch the truncation is about
+   to end, and would end the log where it is written.  */
 int
 lrvm__log_exclusive (struct lrvm_store *s)
 {
@@ -546,6 +545,7 @@ lrvm__log_exclusive (struct lrvm_store *s)
   int r;
 
   pthread_mutex_lock (&L->mu);
+  L->excl_waiting++;
   r = drain (s, L->next_seq, 1);
   while (r == 0 && (L->busy || L->durable_seq < L->next_seq))
     {
@@ -553,8 +553,11 @@ lrvm__log_exclusive (struct lrvm_store *s)
         pthread_cond_wait (&L->cv, &L->mu);
       r = drain (s, L->next_seq, 1);
     }
+  L->excl_waiting--;
   if (r == 0)
     L->busy = 2;
+  else
+    pthread_cond_broadcast (&L->cv);
   pthread_mutex_unlock (&L->mu);
   return r;
 }

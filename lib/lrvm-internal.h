@@ -133,6 +133,7 @@ struct lrvm_log
   int failed;                   /* a write or flush failed: refuse all */
   struct lrvm_names names;      /* segments with live records */
   int truncate_wanted;
+  int excl_waiting;             /* a truncation waits: appends wait too */
 };
 
 struct lrvm_store

@@ -55,14 +55,12 @@ lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
           || lrvm_get32 (p + 24) != h->epoch || len < LRVM_REC_HDR_SIZE
           || len > file_size - off)
         {
-          /* Zeros, or a record of an older epoch, end the log cleanly;
-             anything else is a torn or damaged tail.  */
-          if (lrvm_get32 (p) == LRVM_REC_MAGIC)
-            *torn = lrvm_get32 (p + 24) == h->epoch;
-          else
-            for (n = 0; n < LRVM_REC_HDR_SIZE; n++)
-              if (p[n] != 0)
-                *torn = 1;
+          /* Only the header of a record of this epoch that does not
+             check is a torn tail.  Zeros, records of older epochs and
+             the remains of them that newer records partly overwrote
+             all end the log cleanly.  */
+          *torn = lrvm_get32 (p) == LRVM_REC_MAGIC
+                  && lrvm_get32 (p + 24) == h->epoch;
           break;
         }
       /* ...and then the whole record.  */

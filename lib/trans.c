@@ -282,6 +282,9 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
     }
   if (r == 0)
     {
+      /* Number T before any segment names it as its owner: other
+         threads read OWNER->tid under S->mu (so S->mu, then tt_mu).  */
+      tt_insert (t);
       for (i = 0; i < nsegs; i++)
         t->segs[i].seg->owner = t;
       s->active++;
@@ -292,7 +295,6 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
       lrvm__trans_free (t);
       return r;
     }
-  tt_insert (t);
   *tid = t->tid;
   lrvm__trace (s->opt.verbose, "rvm_begin (%zu segments%s) = %d", nsegs,
                flags & RVM_NO_RESTORE ? ", no-restore" : "", t->tid);

@@ -55,7 +55,11 @@ lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
     return r;
   if ((e = LRVM_FAILPOINT ("truncate.after_header")) != 0)
     return lrvm__syserr (s->opt.verbose, e, "truncate");
+  /* The header is under the log mutex: committers and rvm_stats read
+     it there even while a truncation holds the log.  */
+  pthread_mutex_lock (&L->mu);
   L->hdr = h;
+  pthread_mutex_unlock (&L->mu);
   return 0;
 }
 

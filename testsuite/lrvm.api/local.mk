@@ -6,3 +6,31 @@ testsuite_lrvm_api_classic_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_api_classic_LDADD = $(TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/classic.exp
+
+check_PROGRAMS += testsuite/lrvm.api/fullapi
+testsuite_lrvm_api_fullapi_SOURCES = testsuite/lrvm.api/fullapi.c
+testsuite_lrvm_api_fullapi_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_fullapi_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/fullapi.exp
+
+check_PROGRAMS += testsuite/lrvm.api/noflush
+testsuite_lrvm_api_noflush_SOURCES = testsuite/lrvm.api/noflush.c
+testsuite_lrvm_api_noflush_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_noflush_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/noflush.exp
+
+check_PROGRAMS += testsuite/lrvm.api/threads
+testsuite_lrvm_api_threads_SOURCES = testsuite/lrvm.api/threads.c
+testsuite_lrvm_api_threads_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_threads_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/threads.exp
+
+check_PROGRAMS += testsuite/lrvm.api/bigseg
+testsuite_lrvm_api_bigseg_SOURCES = testsuite/lrvm.api/bigseg.c
+testsuite_lrvm_api_bigseg_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_bigseg_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/bigseg.exp

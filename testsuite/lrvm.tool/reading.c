@@ -462,11 +462,16 @@ test_verify_good (void)
   tr_store_free (&s);
 }
 
-/* Garbage where zeros were: a record being written, torn.  */
+/* A record of the live epoch cut short where zeros were: a record
+   being written, torn by a crash.  Bytes that are not such a record
+   (here, text) end the log cleanly: they may be the remains of older
+   records that newer ones partly overwrote.  */
 static void
 test_torn_garbage (void)
 {
-  static const char junk[] = "a record torn by a crash, or so it seems..";
+  static const char text[] = "not a record: remains of an older epoch..";
+  unsigned char junk[64];
+  struct lrvm_header h;
   struct tr_store s;
   struct tr_result r;
   uint64_t end, v;
@@ -475,17 +480,36 @@ test_torn_garbage (void)
 
   tr_store_build (&s, "torn", NREC, &rng);
   end = rec_offset (&s, s.nrec);
+  read_header (s.dir, &h);
+  patch (s.dir, LRVM_LOG_NAME, end, text, sizeof text);
+  tr_run (&r, "verify", s.dir, NULL);
+  t_check (r.code == 0 && (p = tr_line (&r, "tail: ")) != NULL
+           && strncmp (p, "clean", 5) == 0
+           && tr_u64 (&r, "records: ", &v) == 0 && v == NREC,
+           "verify: bytes that are no record of the live epoch end the"
+           " log cleanly");
+  tr_free (&r);
+
+  memset (junk, 0x5a, sizeof junk);
+  lrvm_put32 (junk, LRVM_REC_MAGIC);
+  lrvm_put16 (junk + 4, LRVM_FORMAT_MAJOR);
+  lrvm_put16 (junk + 6, 0);
+  lrvm_put32 (junk + 8, sizeof junk);
+  lrvm_put64 (junk + 16, h.head_seq + (uint64_t) s.nrec);
+  lrvm_put32 (junk + 24, h.epoch);
+  lrvm_put32 (junk + 28, 1);
   patch (s.dir, LRVM_LOG_NAME, end, junk, sizeof junk);
   tr_run (&r, "verify", s.dir, NULL);
   snprintf (want, sizeof want, "torn at offset %llu",
             (unsigned long long) end);
-  t_check (r.code == 0, "verify: garbage after the last record: exit 0");
+  t_check (r.code == 0, "verify: a torn record after the last one: exit 0");
   t_check ((p = tr_line (&r, "tail: ")) != NULL
            && strncmp (p, want, strlen (want)) == 0,
-           "verify: garbage after the last record is a torn tail");
+           "verify: a record of the live epoch that does not check is a"
+           " torn tail");
   t_check (tr_u64 (&r, "records: ", &v) == 0 && v == NREC
            && tr_line (&r, "damage: ") == NULL,
-           "verify: garbage after the last record loses nothing");
+           "verify: a torn tail loses nothing");
   tr_free (&r);
   tr_run (&r, "info", s.dir, NULL);
   t_check (r.code == 0 && (p = tr_line (&r, "tail: ")) != NULL
