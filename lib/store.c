@@ -331,5 +331,6 @@ rvm_stats (rvm_t rvm, struct rvm_statistics *stats, size_t size)
   st.log_used = s->log.tail - s->log.hdr.head_off + s->log.buf_len;
   pthread_mutex_unlock (&s->log.mu);
   memcpy (stats, &st, size < sizeof st ? size : sizeof st);
+  lrvm__trace (s->opt.verbose, "rvm_stats (%p)", (void *) s);
   return 0;
 }
