@@ -164,13 +164,11 @@ lrvm__syserr (int verbose, int err, const char *fmt, ...)
 }
 
 void
-lrvm__trace (int verbose, const char *fmt, ...)
+lrvm__trace_print (const char *fmt, ...)
 {
   va_list ap;
   int saved = errno;
 
-  if (!verbose && !lrvm__verbose_all)
-    return;
   va_start (ap, fmt);
   fputs ("lrvm: ", stderr);
   vfprintf (stderr, fmt, ap);

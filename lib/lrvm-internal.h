@@ -41,7 +41,14 @@ int lrvm__error (int verbose, int code, const char *fmt, ...)
 /* Same, appending strerror (ERR) to the message; RVM_EIO.  */
 int lrvm__syserr (int verbose, int err, const char *fmt, ...)
   LRVM_PRINTF (3, 4);
-void lrvm__trace (int verbose, const char *fmt, ...) LRVM_PRINTF (2, 3);
+/* One line on stderr when VERBOSE or rvm_verbose (1); the arguments
+   are not evaluated otherwise.  */
+void lrvm__trace_print (const char *fmt, ...) LRVM_PRINTF (1, 2);
+#define lrvm__trace(verbose, ...) \
+  do \
+    if ((verbose) || lrvm__verbose_all) \
+      lrvm__trace_print (__VA_ARGS__); \
+  while (0)
 /* The errno value classic calls set for CODE, and for the calling
    thread's last failure.  */
 int lrvm__errno_for (int code);
