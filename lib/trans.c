@@ -145,7 +145,8 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
 {
   struct lrvm_store *s = rvm;
   struct lrvm_trans *t;
-  size_t i, j;
+  struct lrvm_seg *m;
+  size_t i, j, mapped;
   int r;
 
   if (tid != NULL)
@@ -160,6 +161,16 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
   if (flags & ~RVM_NO_RESTORE)
     return lrvm__error (s->opt.verbose, RVM_EINVAL,
                         "rvm_begin: unknown flags %#x", flags);
+  /* Each listed segment must be a distinct mapped one: a larger count
+     is refused before it sizes an allocation.  */
+  pthread_mutex_lock (&s->mu);
+  for (m = s->segs, mapped = 0; m != NULL; m = m->next)
+    mapped++;
+  pthread_mutex_unlock (&s->mu);
+  if (nsegs > mapped)
+    return lrvm__error (s->opt.verbose, RVM_EINVAL, "rvm_begin: %zu"
+                        " segments listed, but only %zu are mapped",
+                        nsegs, mapped);
   t = calloc (1, sizeof *t);
   if (t == NULL || (t->segs = calloc (nsegs, sizeof *t->segs)) == NULL)
     {
