@@ -216,6 +216,9 @@ typedef int (*lrvm_record_fn) (void *ctx, const unsigned char *rec,
 int lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
                     lrvm_record_fn cb, void *ctx, uint64_t *end,
                     uint64_t *next_seq, int *torn);
+/* The scan's read window (1 MiB); tests may set a smaller one, of at
+   least LRVM_REC_HDR_SIZE bytes, before they scan.  */
+extern size_t lrvm__scan_window;
 int lrvm__recover (struct lrvm_store *s);
 
 /* apply.c: a page image of the segment files for replay.  */

@@ -11,12 +11,9 @@
 #include <time.h>
 #include <sys/time.h>
 
-/* The scan's read window.  The fuzz target builds the library with a
-   small one, so that small inputs reach every refill path.  */
-#ifndef LRVM_SCAN_WINDOW
-# define LRVM_SCAN_WINDOW ((size_t) 1 << 20)
-#endif
-#define WINDOW LRVM_SCAN_WINDOW
+/* The scan's read window, at least LRVM_REC_HDR_SIZE bytes.  Tests
+   make it small, so that small logs reach every refill path.  */
+size_t lrvm__scan_window = (size_t) 1 << 20;
 
 /* Read the log of FD through a sliding window.  A record longer than
    the window gets a buffer of its own size, which is bounded by the
@@ -27,7 +24,7 @@ lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
                 uint64_t *next_seq, int *torn)
 {
   unsigned char *buf;
-  size_t cap = WINDOW, have = 0, got;
+  size_t cap = lrvm__scan_window, have = 0, got;
   uint64_t start = 0, off = h->head_off, seq = h->head_seq;
   int r = 0;
 
