@@ -21,5 +21,6 @@ include testsuite/lrvm.crash/local.mk
 include testsuite/lrvm.powerloss/local.mk
 include testsuite/lrvm.tool/local.mk
 include testsuite/lrvm.damage/local.mk
+include testsuite/lrvm.fuzz/local.mk
 
 CLEANFILES += lrvm.log lrvm.sum site.exp site.bak
