@@ -75,7 +75,7 @@ VALGRIND = valgrind
 VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite --trace-children=no -q
 check-valgrind:
-	LRVM_TEST_WRAPPER="$(LIBTOOL) --mode=execute $(VALGRIND) $(VALGRIND_FLAGS)" \
+	LRVM_TEST_WRAPPER="$(SHELL) $(abs_top_builddir)/libtool --mode=execute $(VALGRIND) $(VALGRIND_FLAGS)" \
 	LRVM_TEST_QUICK=1 $(MAKE) $(AM_MAKEFLAGS) check
 
 .PHONY: fuzz check-valgrind
