@@ -21,10 +21,10 @@ testsuite_lrvm_fuzz_mkcorpus_LDADD = $(CORE_TESTLIBS)
 # own sources compiled into it with AddressSanitizer and
 # UndefinedBehaviorSanitizer, and a scan window small enough for its
 # inputs to cross.
-FUZZ_LOG_SOURCES = testsuite/lrvm.fuzz/fuzz-log.c \
+FUZZ_LOG_SRC = testsuite/lrvm.fuzz/fuzz-log.c \
 	testsuite/lrvm.fuzz/logcheck.c \
 	$(filter %.c,$(lib_liblrvm_core_la_SOURCES))
-FUZZ_LOG_DEPS = $(FUZZ_LOG_SOURCES:%=$(srcdir)/%) \
+FUZZ_LOG_DEPS = $(FUZZ_LOG_SRC:%=$(srcdir)/%) \
 	$(srcdir)/testsuite/lrvm.fuzz/logcheck.h $(srcdir)/lib/format.h \
 	$(srcdir)/lib/lrvm-internal.h $(srcdir)/include/lrvm.h config.h
 if HAVE_FUZZER
@@ -36,11 +36,12 @@ testsuite/lrvm.fuzz/fuzz-log: $(FUZZ_LOG_DEPS)
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer $(FUZZ_CFLAGS) \
 	  $(WARN_CFLAGS) $(DEFS) -DLRVM_BUILDING -DLRVM_SCAN_WINDOW=256 \
 	  $(AM_CPPFLAGS) -I$(srcdir)/testsuite/lrvm.fuzz $(CPPFLAGS) \
-	  $(PTHREAD_CFLAGS) -o $@ $(FUZZ_LOG_SOURCES:%=$(srcdir)/%) \
+	  $(PTHREAD_CFLAGS) -o $@ $(FUZZ_LOG_SRC:%=$(srcdir)/%) \
 	  $(LIB_FDATASYNC) $(PTHREAD_LIBS)
 
 # Run the fuzzer by hand, for as long as you like (seconds), keeping
-# what it finds in testsuite/lrvm.fuzz/found.
+# what it finds in testsuite/lrvm.fuzz/found; LRVM_FUZZ_RECOVERY=1 in
+# the environment recovers every input as a store's log too.
 FUZZ_TIME = 600
 fuzz: testsuite/lrvm.fuzz/fuzz-log
 	@$(MKDIR_P) testsuite/lrvm.fuzz/found
@@ -56,6 +57,7 @@ FUZZ_CORPUS = \
 	testsuite/lrvm.fuzz/corpus/multi \
 	testsuite/lrvm.fuzz/corpus/newest-slot-bad \
 	testsuite/lrvm.fuzz/corpus/reused \
+	testsuite/lrvm.fuzz/corpus/stale-epoch \
 	testsuite/lrvm.fuzz/corpus/three \
 	testsuite/lrvm.fuzz/corpus/torn \
 	testsuite/lrvm.fuzz/corpus/torn-zeros

@@ -8,7 +8,9 @@
 #include "lrvm-internal.h"
 #include "logcheck.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,6 +473,8 @@ check_scan (struct ctx *c, int fd, const unsigned char *img, size_t size,
                 " (%zu bytes)", i, (unsigned long long) got[i].off,
                 got[i].len, (unsigned long long) mem[i].off, mem[i].len))
       break;
+  CHECK (c, s.entries == mem_entries, "scan: %ld entries, the in-memory"
+         " walk %ld", s.entries, mem_entries);
   CHECK (c, next_seq == h->head_seq + s.n, "scan: next sequence number"
          " %llu after %zu records from %llu", (unsigned long long) next_seq,
          s.n, (unsigned long long) h->head_seq);
@@ -531,13 +535,289 @@ check_scan (struct ctx *c, int fd, const unsigned char *img, size_t size,
   return torn;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Recovery.  */
+
+static char *store_dir;
+
+/* Remove every file of the scratch directory.  */
+static int
+empty_scratch (void)
+{
+  DIR *d = opendir (store_dir);
+  struct dirent *e;
+
+  if (d == NULL)
+    return -1;
+  while ((e = readdir (d)) != NULL)
+    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+      unlinkat (dirfd (d), e->d_name, 0);
+  closedir (d);
+  return 0;
+}
+
+static void
+remove_scratch (void)
+{
+  if (store_dir != NULL && empty_scratch () == 0)
+    rmdir (store_dir);
+  free (store_dir);
+  store_dir = NULL;
+}
+
+/* A scratch store directory, made once and removed at exit; emptied
+   before each use.  */
+static const char *
+scratch_store (void)
+{
+  const char *tmp;
+  size_t n;
+
+  if (store_dir == NULL)
+    {
+      tmp = getenv ("TMPDIR");
+      if (tmp == NULL || *tmp == '\0')
+        tmp = "/tmp";
+      n = strlen (tmp) + 32;
+      store_dir = xmalloc (n);
+      snprintf (store_dir, n, "%s/lrvm-logcheck.XXXXXX", tmp);
+      if (mkdtemp (store_dir) == NULL)
+        {
+          free (store_dir);
+          store_dir = NULL;
+          return NULL;
+        }
+      atexit (remove_scratch);
+    }
+  return empty_scratch () == 0 ? store_dir : NULL;
+}
+
+struct model_entry
+{
+  const char *name;
+  size_t name_len;
+  uint64_t offset;
+  const unsigned char *data;
+  size_t data_len;
+};
+
+/* The entries recovery must apply, in order: the records from the
+   header in force H; but where a valid record of a newer epoch starts
+   at their end, recovery takes it as the sign of a damaged newest slot
+   and applies the records of that epoch from there instead (those
+   before it were applied when that epoch began).  Returns their
+   number, at most MAX, in V; -1 if there are more.  */
+static long
+model_entries (const unsigned char *img, size_t size, struct lrvm_header h,
+               struct model_entry *v, long max)
+{
+  uint64_t off = h.head_off, seq = h.head_seq;
+  long n = 0;
+
+  for (;;)
+    {
+      size_t len, pos;
+      struct lrvm_entry e;
+
+      while (off < size && size - off >= LRVM_REC_HDR_SIZE
+             && (len = lrvm__record_check (img + off, size - off, seq,
+                                           h.epoch)) != 0)
+        {
+          for (pos = 0; lrvm__record_next (img + off, &pos, &e);)
+            {
+              if (n == max)
+                return -1;
+              v[n].name = e.name;
+              v[n].name_len = e.name_len;
+              v[n].offset = e.offset;
+              v[n].data = e.data;
+              v[n].data_len = e.data_len;
+              n++;
+            }
+          off += len;
+          seq++;
+        }
+      if (off >= size || size - off < LRVM_REC_HDR_SIZE
+          || lrvm_get32 (img + off) != LRVM_REC_MAGIC
+          || (int32_t) (lrvm_get32 (img + off + 24) - h.epoch) <= 0
+          || lrvm__record_check (img + off, size - off,
+                                 lrvm_get64 (img + off + 16),
+                                 lrvm_get32 (img + off + 24)) == 0)
+        return n;
+      h.epoch = lrvm_get32 (img + off + 24);
+      seq = lrvm_get64 (img + off + 16);
+      n = 0;
+    }
+}
+
+/* Nonzero if one of the entries V[K+1..N) writes the byte at OFFSET of
+   segment NAME.  */
+static int
+later_write (const struct model_entry *v, long k, long n, const char *name,
+             size_t name_len, uint64_t offset)
+{
+  long i;
+
+  for (i = n - 1; i > k; i--)
+    if (v[i].name_len == name_len
+        && memcmp (v[i].name, name, name_len) == 0
+        && offset >= v[i].offset && offset - v[i].offset < v[i].data_len)
+      return 1;
+  return 0;
+}
+
+struct stale
+{
+  const unsigned char *img;
+  size_t size;
+  int ok;                       /* every record so far is stale */
+  long n;
+};
+
+/* A record readable after recovery: it must be the image's own, of the
+   new epoch (the scan checked that).  */
+static int
+stale_record (void *p, const unsigned char *rec, size_t len, uint64_t seq,
+              uint64_t off)
+{
+  struct stale *st = p;
+
+  (void) seq;
+  st->ok = st->ok && off <= st->size && len <= st->size - off
+           && memcmp (rec, st->img + off, len) == 0;
+  st->n++;
+  return 0;
+}
+
+/* Open a store whose log is IMG[0..SIZE) (no flushes), which recovers
+   it; HEADER and H are what lrvm__log_read_header made of the image.
+   Opening either fails with a status code that says why, or succeeds;
+   then every byte that an entry recovery must apply wrote last has
+   that value in its segment file, and after closing, the log holds a
+   valid header and no record (but see below).  */
+static void
+check_recovery (struct ctx *c, const unsigned char *img, size_t size,
+                int header, const struct lrvm_header *h)
+{
+  struct rvm_options opt;
+  struct lrvm_header after;
+  struct model_entry *v = NULL;
+  const char *dir = scratch_store ();
+  char path[4096];
+  rvm_t rvm;
+  uint64_t end, next_seq;
+  long n = -1, k;
+  int r, fd, dfd, torn;
+  struct stale st;
+
+  if (dir == NULL)
+    {
+      broken (c, "recovery: no scratch directory: %s", strerror (errno));
+      return;
+    }
+  snprintf (path, sizeof path, "%s/%s", dir, LRVM_LOG_NAME);
+  fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || image_write (fd, img, size) != 0)
+    {
+      broken (c, "recovery: cannot write %s: %s", path, strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  close (fd);
+
+  rvm_options_init (&opt);
+  opt.sync_mode = RVM_SYNC_NONE;
+  r = rvm_open (dir, &opt, &rvm);
+  if (r != 0)
+    {
+      /* A log cut short or without a valid header is refused, and so
+         is a newer format; applying an entry can fail (an offset past
+         the largest file).  */
+      CHECK (c, (r == RVM_ECORRUPT && (size < LRVM_LOG_DATA_START
+                                       || header == RVM_ECORRUPT))
+             || (r == RVM_EVERSION && header == RVM_EVERSION)
+             || (r == RVM_EIO && header == 0),
+             "recovery: rvm_open returned %d (%s); the header read %d", r,
+             rvm_errmsg (), header);
+      return;
+    }
+  CHECK (c, header == 0 && size >= LRVM_LOG_DATA_START, "recovery:"
+         " rvm_open succeeded on a log whose header read %d", header);
+  CHECK (c, rvm_close (rvm) == 0, "recovery: rvm_close failed: %s",
+         rvm_errmsg ());
+  if (c->failed)
+    return;
+
+  st.img = img;
+  st.size = size;
+  st.ok = 1;
+  st.n = 0;
+
+  /* The segment files hold the newest value of every byte written.  */
+  v = xmalloc ((size / LRVM_ENT_HDR_SIZE + 1) * sizeof *v);
+  n = model_entries (img, size, *h, v, (long) (size / LRVM_ENT_HDR_SIZE));
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  for (k = n - 1; k >= 0 && dfd >= 0 && !c->failed; k--)
+    {
+      char name[LRVM_NAME_MAX + 1];
+      unsigned char *got = xmalloc (v[k].data_len);
+      size_t j, nread = 0;
+
+      memcpy (name, v[k].name, v[k].name_len);
+      name[v[k].name_len] = '\0';
+      fd = openat (dfd, name, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || lrvm__read_at (fd, got, v[k].data_len, v[k].offset,
+                                   &nread) != 0)
+        nread = 0;
+      if (fd >= 0)
+        close (fd);
+      for (j = 0; j < v[k].data_len && !c->failed; j++)
+        if (!later_write (v, k, n, v[k].name, v[k].name_len,
+                          v[k].offset + j))
+          CHECK (c, j < nread && got[j] == v[k].data[j], "recovery: byte"
+                 " %llu of segment %s is not that of entry %ld",
+                 (unsigned long long) (v[k].offset + j), name, k);
+      free (got);
+    }
+  if (dfd >= 0)
+    close (dfd);
+  free (v);
+
+  /* The log starts over: a valid header, and no record from it.  One
+     exception is known: the new epoch is the old one plus one, so
+     records of that epoch that the image held but that were never in
+     the log in force (only a lost newer header slot could have let
+     them be written) can become readable.  Such records are counted,
+     not failed: they must be the image's own bytes.  */
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (!CHECK (c, fd >= 0 && lrvm__log_read_header (fd, &after) == 0,
+              "recovery: the log has no valid header after it"))
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  r = lrvm__log_scan (fd, (uint64_t) lseek (fd, 0, SEEK_END), &after,
+                      stale_record, &st, &end, &next_seq, &torn);
+  close (fd);
+  CHECK (c, r == 0 && (end == after.head_off || st.ok), "recovery: the log"
+         " still holds records after it (end %llu from %llu), not stale"
+         " ones of its new epoch %lu", (unsigned long long) end,
+         (unsigned long long) after.head_off, (unsigned long) after.epoch);
+  if (end != after.head_off)
+    c->res->stale = st.n;
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Run every check over IMG[0..SIZE), held in FD, scanning with the
-   usual window and with one of SMALL bytes.  */
+   usual window and with one of SMALL bytes; recovery too if FLAGS
+   says so.  */
 static void
 check_image (struct ctx *c, int fd, const unsigned char *img, size_t size,
-             size_t small, int primary)
+             size_t small, int flags, int primary)
 {
   struct lrvm_header hs[LRVM_HDR_SLOTS], h;
   int d[LRVM_HDR_SLOTS], r, i;
@@ -566,6 +846,8 @@ check_image (struct ctx *c, int fd, const unsigned char *img, size_t size,
                " bytes, %d with %zu", (unsigned long long) hs[i].head_off,
                t1, large, t2, small);
       }
+  if ((flags & LOGCHECK_RECOVERY) && !c->failed)
+    check_recovery (c, img, size, r, &h);
 }
 
 /* Make the checksums of IMG right: the slots that have the magic, then
@@ -608,7 +890,7 @@ seal (unsigned char *img, size_t size)
 
 int
 logcheck_run (const unsigned char *data, size_t size, size_t window,
-              struct logcheck_result *res)
+              int flags, struct logcheck_result *res)
 {
   struct ctx c;
   unsigned char *copy;
@@ -634,7 +916,7 @@ logcheck_run (const unsigned char *data, size_t size, size_t window,
                 " a temporary file: %s", strerror (errno));
       return -2;
     }
-  check_image (&c, fd, data, size, window, 1);
+  check_image (&c, fd, data, size, window, flags, 1);
   if (!c.failed)
     {
       copy = xmalloc (size);
@@ -651,7 +933,7 @@ logcheck_run (const unsigned char *data, size_t size, size_t window,
               free (copy);
               return -2;
             }
-          check_image (&c, fd, copy, size, window, 0);
+          check_image (&c, fd, copy, size, window, flags, 0);
         }
       free (copy);
     }

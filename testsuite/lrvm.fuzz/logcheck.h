@@ -17,8 +17,12 @@ struct logcheck_result
   long entries;         /* entries in those records, or -1 */
   int torn;             /* the scan's torn flag, or -1 */
   uint64_t end;         /* the scan's end offset, or 0 */
+  long stale;           /* stale records readable after recovery */
   char error[512];      /* the first broken invariant, or "" */
 };
+
+/* Flags of logcheck_run.  */
+#define LOGCHECK_RECOVERY 1     /* also recover a store with the image */
 
 /* Run the parsers over DATA[0..SIZE): both header slots, the choice of
    the header in force, the in-memory record walk and the file scan
@@ -27,11 +31,14 @@ struct logcheck_result
    right, so that the checks reach past the CRCs.  The scan runs with
    its usual window and with one of WINDOW bytes (at least 32), or if
    WINDOW is 0, of 32 to 1055 bytes chosen by the image's checksum, so
-   that the fuzzer tries windows of every size.  Fill *RES from the
-   image as given and the usual window.  Returns 0 if every invariant
-   held, -1 if one did not (RES->error says which), -2 on a harness
-   error (no temporary file; RES->error).  */
+   that the fuzzer tries windows of every size.  With
+   LOGCHECK_RECOVERY in FLAGS, each image is also the log of a store
+   opened in a scratch directory under TMPDIR, and recovery must apply
+   exactly the entries the parsers found.  Fill *RES from the image as
+   given and the usual window.  Returns 0 if every invariant held, -1
+   if one did not (RES->error says which), -2 on a harness error (no
+   temporary file; RES->error).  */
 int logcheck_run (const unsigned char *data, size_t size, size_t window,
-                  struct logcheck_result *res);
+                  int flags, struct logcheck_result *res);
 
 #endif

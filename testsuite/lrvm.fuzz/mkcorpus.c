@@ -30,6 +30,9 @@ struct range
 
 #define NR(a) ((int) (sizeof (a) / sizeof *(a)))
 
+/* The line of the expectations file after which lines are kept.  */
+#define FOUND_MARK "# Found by the fuzzer (kept by mkcorpus):"
+
 static const char *outdir;
 static FILE *exp_file;
 
@@ -159,6 +162,38 @@ emit (const char *name, const unsigned char *buf, size_t len, int slot0,
   printf ("%s: %zu bytes\n", name, len);
 }
 
+/* The lines of the expectations file PATH after FOUND_MARK, kept by
+   hand for the inputs the fuzzer found; NULL if none.  */
+static char *
+kept_lines (const char *path)
+{
+  FILE *f = fopen (path, "r");
+  char line[1024], *kept = NULL;
+  size_t len = 0;
+  int after = 0;
+
+  if (f == NULL)
+    return NULL;
+  while (fgets (line, sizeof line, f) != NULL)
+    {
+      size_t n = strlen (line);
+      char *k;
+      if (!after)
+        {
+          after = strncmp (line, FOUND_MARK, strlen (FOUND_MARK)) == 0;
+          continue;
+        }
+      k = realloc (kept, len + n + 1);
+      if (k == NULL)
+        t_bail ("out of memory");
+      kept = k;
+      memcpy (kept + len, line, n + 1);
+      len += n;
+    }
+  fclose (f);
+  return kept;
+}
+
 /* The slot of IMG with the larger generation.  */
 static int
 newest_slot (void)
@@ -188,6 +223,7 @@ main (int argc, char **argv)
   };
   static const struct range epoch2[] = { { 0, 2000, 40 } };
   unsigned char *copy;
+  char *kept;
   uint64_t old_end;
   size_t end, cut;
   struct lrvm_header h;
@@ -201,6 +237,7 @@ main (int argc, char **argv)
     t_bail ("usage: mkcorpus CORPUS-DIR EXPECTED-FILE");
   outdir = argv[1];
   mkdir (outdir, 0777);
+  kept = kept_lines (argv[2]);
   exp_file = fopen (argv[2], "w");
   if (exp_file == NULL)
     t_bail ("%s: %s", argv[2], strerror (errno));
@@ -300,6 +337,10 @@ main (int argc, char **argv)
   free (dir);
 
   free (img);
+  fprintf (exp_file, "%s\n", FOUND_MARK);
+  if (kept != NULL)
+    fputs (kept, exp_file);
+  free (kept);
   if (fclose (exp_file) != 0)
     t_bail ("%s: %s", argv[2], strerror (errno));
   return 0;
