@@ -244,6 +244,9 @@ int lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
                     uint64_t *next_seq, int *torn);
 int lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
                       int *adopted);
+/* The scan's read window (1 MiB); tests may set a smaller one, of at
+   least LRVM_REC_HDR_SIZE bytes, before they scan.  */
+extern size_t lrvm__scan_window;
 int lrvm__recover (struct lrvm_store *s);
 uint64_t lrvm__now_usec (void);
 
@@ -259,10 +262,12 @@ void lrvm__applier_free (struct lrvm_applier *a);
 
 /* truncate.c: apply the records of the log from the header to END to
    the segment files, make them durable, and advance the header so that
-   the log is empty with the next record NEXT_SEQ.  The caller holds the
+   the log is empty with the next record NEXT_SEQ, in an epoch
+   EPOCH_STEP after the current one.  The caller holds the
    log exclusively.  */
 int lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
-                           uint64_t next_seq, uint64_t *records);
+                           uint64_t next_seq, uint32_t epoch_step,
+                           uint64_t *records);
 int lrvm__truncate_locked (struct lrvm_store *s, int shrink);
 
 #endif /* LRVM_INTERNAL_H */

@@ -222,7 +222,8 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
 {
   struct lrvm_store *s = rvm;
   struct lrvm_trans *t;
-  size_t i, j;
+  struct lrvm_seg *m;
+  size_t i, j, mapped;
   int r;
 
   if (tid != NULL)
@@ -237,9 +238,20 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
   if (flags & ~RVM_NO_RESTORE)
     return lrvm__error (s->opt.verbose, RVM_EINVAL,
                         "rvm_begin: unknown flags %#x", flags);
-  /* One critical section takes a transaction (the store's spare one if
-     it is large enough) and claims the segments.  */
+  /* Each listed segment must be a distinct mapped one: a larger count
+     is refused before it sizes an allocation.  One critical section
+     then takes a transaction (the store's spare one if it is large
+     enough) and claims the segments.  */
   pthread_mutex_lock (&s->mu);
+  for (m = s->segs, mapped = 0; m != NULL; m = m->next)
+    mapped++;
+  if (nsegs > mapped)
+    {
+      pthread_mutex_unlock (&s->mu);
+      return lrvm__error (s->opt.verbose, RVM_EINVAL, "rvm_begin: %zu"
+                          " segments listed, but only %zu are mapped",
+                          nsegs, mapped);
+    }
   t = s->spare;
   if (t != NULL && t->seg_cap >= nsegs)
     s->spare = NULL;

@@ -10,7 +10,8 @@
 
 int
 lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
-                       uint64_t next_seq, uint64_t *records)
+                       uint64_t next_seq, uint32_t epoch_step,
+                       uint64_t *records)
 {
   struct lrvm_log *L = &s->log;
   struct lrvm_applier *a;
@@ -50,7 +51,7 @@ lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
   h.generation++;
   h.head_seq = next_seq;
   h.head_off = LRVM_LOG_DATA_START;
-  h.epoch++;
+  h.epoch += epoch_step;
   if ((r = lrvm__log_write_header (s, &h)) != 0)
     return r;
   if ((e = LRVM_FAILPOINT ("truncate.after_header")) != 0)
@@ -79,7 +80,7 @@ lrvm__truncate_locked (struct lrvm_store *s, int shrink)
 
   if ((r = lrvm__log_exclusive (s)) != 0)
     return r;
-  r = lrvm__apply_and_reset (s, L->tail, L->written_seq, &records);
+  r = lrvm__apply_and_reset (s, L->tail, L->written_seq, 1, &records);
   pthread_mutex_lock (&L->mu);
   if (r == 0)
     {

@@ -22,5 +22,6 @@ include testsuite/lrvm.powerloss/local.mk
 include testsuite/lrvm.tool/local.mk
 include testsuite/lrvm.damage/local.mk
 include testsuite/lrvm.examples/local.mk
+include testsuite/lrvm.fuzz/local.mk
 
 CLEANFILES += lrvm.log lrvm.sum site.exp site.bak
