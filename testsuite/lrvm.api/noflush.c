@@ -240,7 +240,7 @@ plan (uint64_t *rng, uint32_t i, int flush_rate, unsigned char *c,
   op->n = 0;
   op->r[op->n++] = (struct range) { 0, 0, 8 };
   for (j = 0; j < 8; j++)
-    c[j] = (unsigned char) (i >> (8 * j));
+    c[j] = (unsigned char) ((uint64_t) i >> (8 * j));
   j = t_rand (rng) % NSLOT;
   op->r[op->n++] = (struct range) { 0, SLOTS_OFF + j * SLOT, SLOT };
   fill (c + SLOTS_OFF + j * SLOT, SLOT, i);

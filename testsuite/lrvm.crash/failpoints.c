@@ -710,7 +710,7 @@ struct passage
   char name[64];
   int count;                    /* its number among those of NAME */
   int step;
-  const char *prev;             /* the name of the passage before */
+  char prev[64];                /* the name of the passage before */
 };
 
 static struct passage *pass;
@@ -751,7 +751,8 @@ load_list (const char *path)
       p = &pass[npass];
       snprintf (p->name, sizeof p->name, "%.63s", line);
       p->step = step;
-      p->prev = npass > 0 ? pass[npass - 1].name : "";
+      snprintf (p->prev, sizeof p->prev, "%s",
+                npass > 0 ? pass[npass - 1].name : "");
       for (i = 0; i < nnames; i++)
         if (strcmp (names[i].name, p->name) == 0)
           break;
