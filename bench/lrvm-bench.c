@@ -25,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEG_SIZE ((size_t) 16 << 20)    /* bytes of each segment */
+/* Bytes of each segment: 16 MiB unless -s says otherwise.  */
+static size_t seg_size = (size_t) 16 << 20;
+#define SEG_SIZE seg_size
 #define RANGE 100                       /* bytes of each modified range */
 #define RANGES 2                        /* ranges per transaction */
 #define THREADS 4                       /* group commit benchmark */
@@ -860,7 +862,7 @@ static void
 usage (int status)
 {
   fputs ("Usage: lrvm-bench [-v] [-t SECONDS] [-r REPEATS] [-n COUNT]"
-         " [-N N1,N2,...] [BENCHMARK...]\n"
+         " [-N N1,N2,...] [-s BYTES] [BENCHMARK...]\n"
          "Benchmarks (default: all):\n"
          "  durable          durable commits, 1 thread, and the physical"
          " limit\n"
@@ -879,6 +881,8 @@ usage (int status)
          "  -r REPEATS  runs per figure; the median is shown (default 3)\n"
          "  -n COUNT    commits per run instead (per thread in 'group')\n"
          "  -N LIST     log sizes of 'recovery' (default 10000,100000)\n"
+         "  -s BYTES    segment size, with K or M (default 16M; a small one\n"
+         "              fits in the cache and shows the library's own cost)\n"
          "  -v          show every run\n"
          "Stores are made under $LRVM_BENCH_DIR, else $TMPDIR, else /tmp.\n",
          status ? stderr : stdout);
@@ -935,7 +939,7 @@ main (int argc, char **argv)
   for (i = 1; i < argc; i++)
     if (strcmp (argv[i], "--help") == 0)
       argv[i] = (char *) "-h";
-  while ((c = getopt (argc, argv, "t:r:n:N:vh")) != -1)
+  while ((c = getopt (argc, argv, "t:r:n:N:s:vh")) != -1)
     switch (c)
       {
       case 't':
@@ -955,6 +959,19 @@ main (int argc, char **argv)
         break;
       case 'N':
         parse_sizes (optarg);
+        break;
+      case 's':
+        {
+          char *end;
+          unsigned long long v = strtoull (optarg, &end, 10);
+          if (*end == 'K' || *end == 'k')
+            v <<= 10, end++;
+          else if (*end == 'M' || *end == 'm')
+            v <<= 20, end++;
+          if (*end != '\0' || v < 4096 || v > ((unsigned long long) 1 << 30))
+            usage (2);
+          seg_size = (size_t) v;
+        }
         break;
       case 'v':
         opt_verbose = 1;
@@ -995,8 +1012,8 @@ main (int argc, char **argv)
   printf ("  stores in      %s (removed afterwards)\n", base_dir);
   printf ("  flush call     %s\n", flush_name ());
   printf ("  transaction    rvm_begin, rvm_modify of %d ranges of %d bytes"
-          " at random\n                 offsets of a %zu MiB segment,"
-          " rvm_commit\n", RANGES, RANGE, SEG_SIZE >> 20);
+          " at random\n                 offsets of a %zu KiB segment,"
+          " rvm_commit\n", RANGES, RANGE, SEG_SIZE >> 10);
   printf ("  log record     %zu bytes = %d header + %d x (%d entry + %zu"
           " name + %zu data)\n", record_bytes (), LRVM_REC_HDR_SIZE, RANGES,
           LRVM_ENT_HDR_SIZE, (size_t) LRVM_PAD8 (strlen (seg_names[0])),
