@@ -229,3 +229,21 @@ t_seed (const char *what)
           (unsigned long long) seed, (unsigned long long) seed);
   return seed;
 }
+
+uint64_t
+t_mix (uint64_t x)
+{
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+uint64_t
+t_now_usec (void)
+{
+  struct timeval tv;
+
+  gettimeofday (&tv, NULL);
+  return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
+}

@@ -45,5 +45,10 @@ const char *t_wait (pid_t pid, int *status, char *buf, size_t size);
    random choices; the seed is printed by t_seed.  */
 uint64_t t_rand (uint64_t *state);
 uint64_t t_seed (const char *what);
+/* A 64-bit mixing function (splitmix64's finalizer): a deterministic
+   value from a seed and an index, for workloads a verifier replays.  */
+uint64_t t_mix (uint64_t x);
+/* Microseconds of the wall clock, for the times tests print.  */
+uint64_t t_now_usec (void);
 
 #endif

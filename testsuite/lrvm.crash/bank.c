@@ -44,30 +44,12 @@
 static uint64_t seed;
 static const char *dir;
 
-static uint64_t
-mix (uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-static uint64_t
-now_usec (void)
-{
-  struct timeval tv;
-
-  gettimeofday (&tv, NULL);
-  return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
-}
-
 /* Transfer N: AMOUNT from account *FROM to account *TO (never the
    same account).  */
 static void
 transfer (uint64_t n, int *from, int *to, int64_t *amount)
 {
-  uint64_t st = mix (seed ^ mix (n));
+  uint64_t st = t_mix (seed ^ t_mix (n));
 
   *from = (int) (t_rand (&st) % ACCOUNTS);
   *to = (int) (t_rand (&st) % (ACCOUNTS - 1));
@@ -263,7 +245,7 @@ run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
 
       if (!killed)
         {
-          uint64_t t = now_usec ();
+          uint64_t t = t_now_usec ();
           struct timeval tv;
           fd_set set;
 
@@ -288,8 +270,8 @@ run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
       if (v == READY)
         {
           if (after_ready != UINT64_MAX
-              && now_usec () + after_ready < deadline)
-            deadline = now_usec () + after_ready;
+              && t_now_usec () + after_ready < deadline)
+            deadline = t_now_usec () + after_ready;
           continue;
         }
       last = v;
@@ -303,14 +285,14 @@ main (int argc, char **argv)
 {
   int kills = argc > 1 ? atoi (argv[1]) : 1000, round, i, ok = 1;
   uint64_t k = 0, rs, total = 0, early = 0, recovered_extra = 0;
-  uint64_t t0 = now_usec ();
+  uint64_t t0 = t_now_usec ();
   int64_t *model;
   char buf[64];
   int st;
 
   t_init (argc, argv);
   seed = t_seed ("bank");
-  rs = mix (seed);
+  rs = t_mix (seed);
   dir = t_tmpdir ("bank");
   model = malloc (ACCOUNTS * sizeof *model);
   if (model == NULL)
@@ -335,7 +317,7 @@ main (int argc, char **argv)
         t_bail ("pipe: %s", strerror (errno));
       pid = t_fork (writer, &c);
       close (c.fd[1]);
-      lo = run_until (pid, c.fd[0], now_usec () + t_rand (&rs) % MAX_DELAY,
+      lo = run_until (pid, c.fd[0], t_now_usec () + t_rand (&rs) % MAX_DELAY,
                       t_rand (&rs) % 4 == 0 ? UINT64_MAX
                       : t_rand (&rs) % READY_DELAY, k, &count);
       close (c.fd[0]);
@@ -386,7 +368,7 @@ main (int argc, char **argv)
           " %llu after a commit was written but before it was reported;"
           " %.1f s", round - 1, (unsigned long long) total,
           (unsigned long long) k, (unsigned long long) early,
-          (unsigned long long) recovered_extra, (now_usec () - t0) / 1e6);
+          (unsigned long long) recovered_extra, (t_now_usec () - t0) / 1e6);
   if (t_check (ok, "the money, the counter and every account"
                " survived every kill"))
     t_rmdir (dir);

@@ -56,31 +56,13 @@
 static uint64_t seed;
 static const char *dir;
 
-static uint64_t
-mix (uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-static uint64_t
-now_usec (void)
-{
-  struct timeval tv;
-
-  gettimeofday (&tv, NULL);
-  return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
-}
-
 /* The stamp of transaction N of thread T: T, N, then bytes derived from
    the seed, T and N.  Transaction 0 is the zero stamp of a new
    segment.  */
 static void
 make_stamp (unsigned char *p, uint64_t t, uint64_t n)
 {
-  uint64_t st = mix (seed ^ mix (t << 48 ^ n)), x;
+  uint64_t st = t_mix (seed ^ t_mix (t << 48 ^ n)), x;
   int i;
 
   if (n == 0)
@@ -141,7 +123,7 @@ static void *
 committer (void *arg)
 {
   struct thread *th = arg;
-  uint64_t n, st = mix (seed ^ mix ((uint64_t) th->t) ^ now_usec ());
+  uint64_t n, st = t_mix (seed ^ t_mix ((uint64_t) th->t) ^ t_now_usec ());
   unsigned char stamp[STAMP];
   void *base = th->base;
   int r;
@@ -186,7 +168,7 @@ static void *
 truncator (void *arg)
 {
   struct thread *th = arg;
-  uint64_t st = mix (seed ^ now_usec ());
+  uint64_t st = t_mix (seed ^ t_now_usec ());
   int r;
 
   for (;;)
@@ -214,7 +196,7 @@ writer (void *arg)
   struct thread th[NTHREADS + 1];
   pthread_t id[NTHREADS + 1];
   struct rvm_options o;
-  uint64_t rs = mix (seed ^ (uint64_t) c->round);
+  uint64_t rs = t_mix (seed ^ (uint64_t) c->round);
   char name[8];
   rvm_t rvm;
   int t;
@@ -336,7 +318,7 @@ run_until (pid_t pid, int fd, uint64_t after_ready, uint64_t *last,
 
       if (!killed && deadline != UINT64_MAX)
         {
-          uint64_t t = now_usec ();
+          uint64_t t = t_now_usec ();
           struct timeval tv;
           fd_set set;
 
@@ -361,7 +343,7 @@ run_until (pid_t pid, int fd, uint64_t after_ready, uint64_t *last,
       if (m[0] == READY)
         {
           if (after_ready != UINT64_MAX)
-            deadline = now_usec () + after_ready;
+            deadline = t_now_usec () + after_ready;
           continue;
         }
       if (m[0] == FAILED)
@@ -379,12 +361,12 @@ int
 main (int argc, char **argv)
 {
   int rounds = argc > 1 ? atoi (argv[1]) : 60, round, ok = 1;
-  uint64_t lo[NTHREADS], rs, total = 0, t0 = now_usec ();
+  uint64_t lo[NTHREADS], rs, total = 0, t0 = t_now_usec ();
   char buf[64];
 
   t_init (argc, argv);
   seed = t_seed ("concurrent");
-  rs = mix (seed);
+  rs = t_mix (seed);
   dir = t_tmpdir ("concurrent");
   memset (lo, 0, sizeof lo);
 
@@ -435,7 +417,7 @@ main (int argc, char **argv)
           " last numbers %llu %llu %llu %llu, %.1f s", round - 1, NTHREADS,
           (unsigned long long) total, (unsigned long long) lo[0],
           (unsigned long long) lo[1], (unsigned long long) lo[2],
-          (unsigned long long) lo[3], (now_usec () - t0) / 1e6);
+          (unsigned long long) lo[3], (t_now_usec () - t0) / 1e6);
   if (t_check (ok, "every returned commit of every thread"
                " recovered, no transaction split"))
     t_rmdir (dir);

@@ -54,30 +54,12 @@ struct range
 static uint64_t seed;
 static const char *dir;
 
-static uint64_t
-mix (uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-static uint64_t
-now_usec (void)
-{
-  struct timeval tv;
-
-  gettimeofday (&tv, NULL);
-  return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
-}
-
 /* Fill R with the ranges transaction N writes and return how many.
    Segment 0 keeps its first 8 bytes for the counter.  */
 static int
 txn_ranges (uint64_t n, struct range *r)
 {
-  uint64_t st = mix (seed ^ mix (n));
+  uint64_t st = t_mix (seed ^ t_mix (n));
   int nr = 1 + (int) (t_rand (&st) % 5), i;
 
   for (i = 0; i < nr; i++)
@@ -107,7 +89,7 @@ txn_ranges (uint64_t n, struct range *r)
 static void
 txn_data (uint64_t n, int i, unsigned char *buf, int len)
 {
-  uint64_t st = mix (seed ^ mix (n) ^ ((uint64_t) (i + 1) << 56)), x = 0;
+  uint64_t st = t_mix (seed ^ t_mix (n) ^ ((uint64_t) (i + 1) << 56)), x = 0;
   int j;
 
   for (j = 0; j < len; j++)
@@ -157,7 +139,7 @@ static int
 writer (void *arg)
 {
   struct child *c = arg;
-  uint64_t rs = mix (seed ^ 0x5752495445ull ^ (uint64_t) c->round), n;
+  uint64_t rs = t_mix (seed ^ 0x5752495445ull ^ (uint64_t) c->round), n;
   unsigned char junk[MAXLEN];
   char *base[NSEG];
   rvm_t rvm;
@@ -310,7 +292,7 @@ run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
 
       if (!killed)
         {
-          uint64_t t = now_usec ();
+          uint64_t t = t_now_usec ();
           struct timeval tv;
           fd_set set;
 
@@ -335,8 +317,8 @@ run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
       if (v == READY)
         {
           if (after_ready != UINT64_MAX
-              && now_usec () + after_ready < deadline)
-            deadline = now_usec () + after_ready;
+              && t_now_usec () + after_ready < deadline)
+            deadline = t_now_usec () + after_ready;
           continue;
         }
       last = v;
@@ -349,13 +331,13 @@ int
 main (int argc, char **argv)
 {
   int rounds = argc > 1 ? atoi (argv[1]) : 300, round, i, ok = 1;
-  uint64_t k = 0, rs, total = 0, early = 0, t0 = now_usec ();
+  uint64_t k = 0, rs, total = 0, early = 0, t0 = t_now_usec ();
   unsigned char *model[NSEG];
   char buf[64];
 
   t_init (argc, argv);
   seed = t_seed ("crashloop");
-  rs = mix (seed);
+  rs = t_mix (seed);
   dir = t_tmpdir ("crashloop");
   for (i = 0; i < NSEG; i++)
     if ((model[i] = calloc (1, (size_t) seg_size[i])) == NULL)
@@ -376,7 +358,7 @@ main (int argc, char **argv)
         t_bail ("pipe: %s", strerror (errno));
       pid = t_fork (writer, &c);
       close (c.fd[1]);
-      lo = run_until (pid, c.fd[0], now_usec () + t_rand (&rs) % MAX_DELAY,
+      lo = run_until (pid, c.fd[0], t_now_usec () + t_rand (&rs) % MAX_DELAY,
                       t_rand (&rs) % 4 == 0 ? UINT64_MAX
                       : t_rand (&rs) % READY_DELAY, k, &count);
       close (c.fd[0]);
@@ -418,7 +400,7 @@ main (int argc, char **argv)
   t_note ("%d rounds, %llu commits reported, %llu recovered,"
           " %llu kills before the first commit of a round, %.1f s",
           round - 1, (unsigned long long) total, (unsigned long long) k,
-          (unsigned long long) early, (now_usec () - t0) / 1e6);
+          (unsigned long long) early, (t_now_usec () - t0) / 1e6);
   if (t_check (ok, "every kill recovered exactly a committed"
                " prefix, with every reported commit"))
     t_rmdir (dir);

@@ -163,31 +163,13 @@ struct range
 
 static uint64_t seed;
 
-static uint64_t
-mix (uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-static uint64_t
-now_usec (void)
-{
-  struct timeval tv;
-
-  gettimeofday (&tv, NULL);
-  return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
-}
-
 /* The ranges of the commit at STEP of a script, given the segment
    sizes of M; returns their number.  */
 static int
 commit_ranges (const struct op *op, int step, const struct model *m,
                struct range *r)
 {
-  uint64_t st = mix (seed ^ mix ((uint64_t) step + 1));
+  uint64_t st = t_mix (seed ^ t_mix ((uint64_t) step + 1));
   int segs[NSEGS], ns = 0, nr, i;
 
   for (i = 0; i < NSEGS; i++)
@@ -215,7 +197,7 @@ commit_ranges (const struct op *op, int step, const struct model *m,
 static void
 commit_data (int step, int i, unsigned char *p, size_t len)
 {
-  uint64_t st = mix (seed ^ mix ((uint64_t) step + 1) ^ ((uint64_t) i << 40));
+  uint64_t st = t_mix (seed ^ t_mix ((uint64_t) step + 1) ^ ((uint64_t) i << 40));
   uint64_t x = 0;
   size_t j;
 
@@ -935,7 +917,7 @@ kill_sweep (void)
   struct model *before = malloc (sizeof *before);
   struct model *after = malloc (sizeof *after);
   int runs = 0, bad = 0, n_before = 0, n_after = 0, j, i;
-  uint64_t t0 = now_usec ();
+  uint64_t t0 = t_now_usec ();
 
   if (before == NULL || after == NULL)
     t_bail ("out of memory");
@@ -990,7 +972,7 @@ kill_sweep (void)
     }
   t_note ("%d kill runs over %d failpoints: %d recovered the"
           " state before the step cut, %d after it; %.1f s", runs, nnames,
-          n_before, n_after, (now_usec () - t0) / 1e6);
+          n_before, n_after, (t_now_usec () - t0) / 1e6);
   t_check (bad == 0 && runs > 0, CASE_KILL);
   free (before);
   free (after);
@@ -1226,12 +1208,12 @@ errors (void)
 int
 main (int argc, char **argv)
 {
-  uint64_t t0 = now_usec ();
+  uint64_t t0 = t_now_usec ();
   int i;
 
   t_init (argc, argv);
   seed = t_seed ("failpoints");
-  rs = mix (seed ^ 0x6670);
+  rs = t_mix (seed ^ 0x6670);
   fill[0].kind = OPEN;
   fill[0].arg = 1;
   fill[1].kind = MAP;
@@ -1265,7 +1247,7 @@ main (int argc, char **argv)
       for (i = 0; i < (int) (sizeof rest / sizeof rest[0]); i++)
         t_fail ("%s", rest[i]);
     }
-  t_note ("%.1f s", (now_usec () - t0) / 1e6);
+  t_note ("%.1f s", (t_now_usec () - t0) / 1e6);
   free (pass);
   return t_done ();
 }
