@@ -5,6 +5,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -246,4 +247,58 @@ t_now_usec (void)
 
   gettimeofday (&tv, NULL);
   return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
+}
+
+int
+t_exists (const char *path)
+{
+  struct stat st;
+  return lstat (path, &st) == 0;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+char *
+t_listing (const char *dir)
+{
+  char *names[256], *out, sub[4096];
+  size_t n = 0, len = 1, i;
+  DIR *d = opendir (dir);
+  struct dirent *de;
+
+  if (d == NULL)
+    return strdup ("(absent)");
+  while ((de = readdir (d)) != NULL && n < 256)
+    {
+      struct stat st;
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      snprintf (sub, sizeof sub, "%s/%s", dir, de->d_name);
+      if (lstat (sub, &st) == 0 && S_ISDIR (st.st_mode))
+        {
+          char *inner = t_listing (sub);
+          size_t m = strlen (de->d_name) + strlen (inner) + 4;
+          names[n] = malloc (m);
+          snprintf (names[n], m, "%s/{%s}", de->d_name, inner);
+          free (inner);
+        }
+      else
+        names[n] = strdup (de->d_name);
+      len += strlen (names[n++]) + 1;
+    }
+  closedir (d);
+  qsort (names, n, sizeof *names, cmp_str);
+  out = malloc (len);
+  *out = '\0';
+  for (i = 0; i < n; i++)
+    {
+      strcat (out, names[i]);
+      strcat (out, "|");
+      free (names[i]);
+    }
+  return out;
 }

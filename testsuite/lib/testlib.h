@@ -32,6 +32,11 @@ void t_bail (const char *fmt, ...) T_PRINTF (1, 2);
 /* A new empty directory for a store, removed by t_rmdir or at exit.  */
 char *t_tmpdir (const char *tag);
 void t_rmdir (const char *dir);
+/* Nonzero if PATH exists (a symbolic link counts as itself).  */
+int t_exists (const char *path);
+/* The sorted names in DIR and, recursively, in its directories, as
+   "a|b|sub/{c|}|"; "(absent)" if DIR cannot be read.  A new string.  */
+char *t_listing (const char *dir);
 /* Size of DIR/NAME, or -1.  */
 long long t_file_size (const char *dir, const char *name);
 

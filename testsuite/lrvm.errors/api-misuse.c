@@ -61,63 +61,6 @@ expect (int r, int code, const char *fn, const char *fmt, ...)
   return t_check (ok, "%s", name);
 }
 
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* The sorted names in DIR and, recursively, in its directories; a new
-   string.  */
-static char *
-listing (const char *dir)
-{
-  char *names[256], *out, sub[4096];
-  size_t n = 0, len = 1, i;
-  DIR *d = opendir (dir);
-  struct dirent *de;
-
-  if (d == NULL)
-    return strdup ("(absent)");
-  while ((de = readdir (d)) != NULL && n < 256)
-    {
-      struct stat st;
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      snprintf (sub, sizeof sub, "%s/%s", dir, de->d_name);
-      if (lstat (sub, &st) == 0 && S_ISDIR (st.st_mode))
-        {
-          char *inner = listing (sub);
-          size_t m = strlen (de->d_name) + strlen (inner) + 4;
-          names[n] = malloc (m);
-          snprintf (names[n], m, "%s/{%s}", de->d_name, inner);
-          free (inner);
-        }
-      else
-        names[n] = strdup (de->d_name);
-      len += strlen (names[n++]) + 1;
-    }
-  closedir (d);
-  qsort (names, n, sizeof *names, cmp_str);
-  out = malloc (len);
-  *out = '\0';
-  for (i = 0; i < n; i++)
-    {
-      strcat (out, names[i]);
-      strcat (out, "|");
-      free (names[i]);
-    }
-  return out;
-}
-
-/* Nonzero if PATH exists.  */
-static int
-exists (const char *path)
-{
-  struct stat st;
-  return lstat (path, &st) == 0;
-}
-
 struct expect_data
 {
   const char *dir, *name;
@@ -220,7 +163,7 @@ test_handles (void)
   seg = map (closed, "keep", SEGSIZE);
   put (closed, seg, 0, "kept", 5);
   t_check (rvm_close (closed) == 0, "handles: close the store");
-  before = listing (d);
+  before = t_listing (d);
 
   /* No store is opened until these are done, so the closed handle's
      memory cannot be reused by a new handle.  */
@@ -260,7 +203,7 @@ test_handles (void)
       expect (TRY (rvm_close (bogus[i])), RVM_EHANDLE, "rvm_close",
               "handles: rvm_close, %s", what[i]);
     }
-  after = listing (d);
+  after = t_listing (d);
   t_check (strcmp (before, after) == 0, "handles: no file created or"
            " removed through a bad handle");
   free (before);
@@ -312,7 +255,7 @@ test_open (void)
           "open: empty directory");
   expect (TRY (rvm_open (d, NULL, NULL)), RVM_EINVAL, "rvm_open",
           "open: NULL handle pointer");
-  t_check (!exists (d), "open: a NULL handle pointer creates nothing");
+  t_check (!t_exists (d), "open: a NULL handle pointer creates nothing");
   for (i = 0; i < sizeof bad / sizeof *bad; i++)
     {
       rvm_options_init (&o);
@@ -325,7 +268,7 @@ test_open (void)
       rvm = (rvm_t) &o;
       expect (TRY (rvm_open (d, &o, &rvm)), RVM_EINVAL, "rvm_open",
               "open: %s", bad[i].what);
-      t_check (rvm == NULL && !exists (d), "open: %s creates nothing",
+      t_check (rvm == NULL && !t_exists (d), "open: %s creates nothing",
                bad[i].what);
     }
   rvm_options_init (NULL);
@@ -378,7 +321,7 @@ test_segments (void)
   junk = malloc (SEGSIZE);
   put (rvm, a, 0, "aaaa", 5);
   put (rvm2, other, 0, "other", 6);
-  before = listing (outer);
+  before = t_listing (outer);
 
   base = &base;
   expect (TRY (rvm_map_segment (rvm, NULL, SEGSIZE, &base, NULL)),
@@ -453,7 +396,7 @@ test_segments (void)
   memcpy (b, "bb", 3);
   t_check (rvm_commit (tid, 0) == 0, "segments: the transaction commits");
 
-  after = listing (outer);
+  after = t_listing (outer);
   t_check (strcmp (before, after) == 0, "segments: no file created or"
            " removed by the refused calls");
   if (strcmp (before, after) != 0)

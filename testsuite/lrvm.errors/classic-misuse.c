@@ -68,55 +68,6 @@ expect (int err, int code, const char *fn, const char *fmt, ...)
   return t_check (ok, "%s", name);
 }
 
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* The sorted names in DIR and, recursively, in its directories; a new
-   string.  */
-static char *
-listing (const char *dir)
-{
-  char *names[256], *out, sub[4096];
-  size_t n = 0, len = 1, i;
-  DIR *d = opendir (dir);
-  struct dirent *de;
-
-  if (d == NULL)
-    return strdup ("(absent)");
-  while ((de = readdir (d)) != NULL && n < 256)
-    {
-      struct stat st;
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      snprintf (sub, sizeof sub, "%s/%s", dir, de->d_name);
-      if (lstat (sub, &st) == 0 && S_ISDIR (st.st_mode))
-        {
-          char *inner = listing (sub);
-          size_t m = strlen (de->d_name) + strlen (inner) + 4;
-          names[n] = malloc (m);
-          snprintf (names[n], m, "%s/{%s}", de->d_name, inner);
-          free (inner);
-        }
-      else
-        names[n] = strdup (de->d_name);
-      len += strlen (names[n++]) + 1;
-    }
-  closedir (d);
-  qsort (names, n, sizeof *names, cmp_str);
-  out = malloc (len);
-  *out = '\0';
-  for (i = 0; i < n; i++)
-    {
-      strcat (out, names[i]);
-      strcat (out, "|");
-      free (names[i]);
-    }
-  return out;
-}
-
 /* What a verifying child checks: segment NAME of DIR holds DATA at
    OFF.  */
 struct expect_data
@@ -205,7 +156,7 @@ test_handles (void)
     t_bail ("handles: cannot set up: %s", rvm_errmsg ());
   put (closed, seg, 0, "kept", 5);
   t_check (rvm_close (closed) == 0, "handles: close the store");
-  before = listing (d);
+  before = t_listing (d);
 
   /* No store is opened until these are done, so the closed handle's
      memory cannot be reused by a new handle.  */
@@ -236,7 +187,7 @@ test_handles (void)
       t_check (TRY (rvm_close (bogus[i])) == RVM_EHANDLE,
                "handles: rvm_close, %s", what[i]);
     }
-  after = listing (d);
+  after = t_listing (d);
   t_check (strcmp (before, after) == 0, "handles: no file created or"
            " removed through a bad handle");
   free (before);
@@ -249,11 +200,11 @@ test_handles (void)
   TRY (rvm_init (NULL));
   expect (EINVAL, RVM_EINVAL, "rvm_open", "handles: rvm_init (NULL)");
   {
-    char *cwd_before = listing ("."), *cwd_after;
+    char *cwd_before = t_listing ("."), *cwd_after;
     t_check (TRY (rvm_init ("")) == NULL, "handles: rvm_init (\"\") fails");
     expect (EINVAL, RVM_EINVAL, "rvm_open", "handles: rvm_init (\"\")"
             " sets EINVAL");
-    cwd_after = listing (".");
+    cwd_after = t_listing (".");
     t_check (strcmp (cwd_before, cwd_after) == 0,
              "handles: rvm_init (\"\") creates nothing");
     free (cwd_before);
@@ -312,7 +263,7 @@ test_names (void)
   rvm = rvm_init (d);
   if (rvm == NULL || (seg = rvm_map (rvm, "base", SEGSIZE)) == NULL)
     t_bail ("names: cannot set up: %s", rvm_errmsg ());
-  before = listing (outer);
+  before = t_listing (outer);
 
   TRY (rvm_map (rvm, NULL, SEGSIZE));
   expect (EINVAL, RVM_EINVAL, "rvm_map", "names: rvm_map of NULL");
@@ -345,7 +296,7 @@ test_names (void)
   expect (EINVAL, RVM_ENAME, "rvm_map", "names: rvm_map of 200 characters"
           " then '/'");
 
-  after = listing (outer);
+  after = t_listing (outer);
   t_check (strcmp (before, after) == 0, "names: no file created or removed"
            " in or around the store");
   if (strcmp (before, after) != 0)
@@ -425,7 +376,7 @@ test_sizes (void)
 
   if (rvm == NULL || (seg = rvm_map (rvm, "s", SEGSIZE)) == NULL)
     t_bail ("sizes: cannot set up: %s", rvm_errmsg ());
-  before = listing (d);
+  before = t_listing (d);
   for (i = 0; i < sizeof bad_sizes / sizeof *bad_sizes; i++)
     {
       TRY (rvm_map (rvm, "fresh", bad_sizes[i]));
@@ -436,7 +387,7 @@ test_sizes (void)
   TRY (rvm_map (rvm, "s", 0));
   expect (EINVAL, RVM_EINVAL, "rvm_map", "sizes: rvm_map of an existing"
           " segment, size 0");
-  after = listing (d);
+  after = t_listing (d);
   t_check (strcmp (before, after) == 0,
            "sizes: a refused rvm_map creates no file");
   t_check (t_file_size (d, "s") == SEGSIZE,
@@ -518,11 +469,11 @@ test_segments (void)
           " mapped segment");
   t_check (t_file_size (d, "a") == SEGSIZE && memcmp (a, "aaaa", 5) == 0,
            "segments: a refused destroy keeps the file and the mapping");
-  before = listing (d);
+  before = t_listing (d);
   TRY (rvm_destroy (rvm, "nosuch"));
   expect (ENOENT, RVM_ENOENT, "rvm_destroy", "segments: destroying a"
           " segment that does not exist");
-  after = listing (d);
+  after = t_listing (d);
   t_check (strcmp (before, after) == 0,
            "segments: destroying a missing segment creates nothing");
   free (before);

@@ -57,13 +57,6 @@ path_of (const char *dir, const char *name)
 }
 
 static int
-exists (const char *path)
-{
-  struct stat st;
-  return lstat (path, &st) == 0;
-}
-
-static int
 is_symlink (const char *path)
 {
   struct stat st;
@@ -266,7 +259,7 @@ test_paths (void)
                      " regular file");
   expect_open_fails (missing, ENOENT, RVM_EIO, "paths: a path under a"
                      " missing directory");
-  t_check (!exists (parent), "paths: the missing parent is not created");
+  t_check (!t_exists (parent), "paths: the missing parent is not created");
   {
     size_t n = strlen (outer) + 8192;
     char *longp = keep (malloc (n)), *q;
@@ -479,7 +472,7 @@ test_unwritable (void)
     {
       errno = 0;
       t_check (rvm_map (rvm, "n", SEGSIZE) == NULL && errno == EACCES
-               && rvm_errcode () == RVM_EIO && !exists (s_path),
+               && rvm_errcode () == RVM_EIO && !t_exists (s_path),
                "unwritable: a new segment is refused with EACCES");
       t_check (rvm_map_segment (rvm, "s", SEGSIZE, &seg, NULL) == 0
                && rvm_begin (rvm, 1, &seg, 0, &tid) == 0
@@ -535,7 +528,7 @@ test_planted (void)
   errno = 0;
   t_check (rvm_map (rvm, "dangle", SEGSIZE) == NULL && errno == ELOOP,
            "planted: map of a dangling symlink fails with ELOOP");
-  t_check (!exists (ghost), "planted: the dangling symlink's target is not"
+  t_check (!t_exists (ghost), "planted: the dangling symlink's target is not"
            " created");
   errno = 0;
   t_check (rvm_map (rvm, "dir", SEGSIZE) == NULL && errno == EISDIR
@@ -543,7 +536,7 @@ test_planted (void)
            "planted: map of a directory fails with EISDIR");
   errno = 0;
   rvm_destroy (rvm, "dir");
-  t_check (errno != 0 && rvm_errcode () != 0 && exists (dir),
+  t_check (errno != 0 && rvm_errcode () != 0 && t_exists (dir),
            "planted: destroy of a directory fails and keeps it");
   errno = ENOSPC;
   t_check (rvm_map (rvm, "fifo", SEGSIZE) == NULL && errno == EINVAL
@@ -597,7 +590,7 @@ test_planted_files (void)
   symlink (ghost, p);
   expect_open_fails (d2, ELOOP, RVM_EIO, "files: .lrvm-lock a dangling"
                      " symlink");
-  t_check (!exists (ghost), "files: the lock symlink's target is not"
+  t_check (!t_exists (ghost), "files: the lock symlink's target is not"
            " created");
 
   p = path_of (d3, ".lrvm-log.tmp");
@@ -607,7 +600,7 @@ test_planted_files (void)
   if (rvm != NULL)
     rvm_close (rvm);
   t_check (r == 0, "files: a stale .lrvm-log.tmp symlink is replaced");
-  t_check (!exists (ghost), "files: the temporary log symlink's target is"
+  t_check (!t_exists (ghost), "files: the temporary log symlink's target is"
            " not created");
 
   p = path_of (d4, ".lrvm-log");
