@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -301,4 +302,58 @@ t_listing (const char *dir)
       free (names[i]);
     }
   return out;
+}
+
+/* Read the values PID sends on FD and kill it at DEADLINE
+   (microseconds), or AFTER_READY microseconds after it sent READY if
+   that comes first; then read the rest until the pipe closes.  Returns
+   the last value (READY aside), or DFLT if none came, and the number
+   of values in *COUNT.  */
+uint64_t
+t_run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
+           uint64_t dflt, uint64_t *count)
+{
+  uint64_t last = dflt, v;
+  int killed = 0;
+
+  *count = 0;
+  for (;;)
+    {
+      ssize_t got;
+
+      if (!killed)
+        {
+          uint64_t t = t_now_usec ();
+          struct timeval tv;
+          fd_set set;
+
+          if (t >= deadline)
+            {
+              kill (pid, SIGKILL);
+              killed = 1;
+              continue;
+            }
+          tv.tv_sec = (time_t) ((deadline - t) / 1000000u);
+          tv.tv_usec = (suseconds_t) ((deadline - t) % 1000000u);
+          FD_ZERO (&set);
+          FD_SET (fd, &set);
+          if (select (fd + 1, &set, NULL, NULL, &tv) <= 0)
+            continue;
+        }
+      got = read (fd, &v, sizeof v);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got != (ssize_t) sizeof v)
+        break;
+      if (v == T_READY)
+        {
+          if (after_ready != UINT64_MAX
+              && t_now_usec () + after_ready < deadline)
+            deadline = t_now_usec () + after_ready;
+          continue;
+        }
+      last = v;
+      ++*count;
+    }
+  return last;
 }

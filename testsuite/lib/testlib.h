@@ -46,6 +46,16 @@ pid_t t_fork (int (*fn) (void *), void *arg);
    and the raw status in *STATUS.  */
 const char *t_wait (pid_t pid, int *status, char *buf, size_t size);
 
+/* A crash-test driver's reader: the uint64_t values child PID writes
+   on FD, T_READY meaning "set up, about to work".  PID is SIGKILLed at
+   DEADLINE (t_now_usec time), or AFTER_READY microseconds after T_READY
+   if that is sooner (UINT64_MAX: no such limit); then FD is read until
+   it closes.  Returns the last value other than T_READY, or DFLT if
+   none came, and their number in *COUNT.  */
+#define T_READY UINT64_MAX
+uint64_t t_run_until (pid_t pid, int fd, uint64_t deadline,
+                      uint64_t after_ready, uint64_t dflt, uint64_t *count);
+
 /* A small deterministic generator (xorshift64*), for reproducible
    random choices; the seed is printed by t_seed.  */
 uint64_t t_rand (uint64_t *state);

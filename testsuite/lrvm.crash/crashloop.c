@@ -41,7 +41,7 @@
 #define MAX_DELAY 8000
 #define READY_DELAY 5000
 /* The value a writer sends once it is ready to commit.  */
-#define READY UINT64_MAX
+#define READY T_READY
 
 static const char *const seg_name[NSEG] = { "c0", "c1", "c2" };
 static const int seg_size[NSEG] = { 12288, 65536, 3000 };
@@ -273,60 +273,6 @@ verifier (void *arg)
 
 /* --- the driver ----------------------------------------------------- */
 
-/* Read the values PID sends on FD and kill it at DEADLINE
-   (microseconds), or AFTER_READY microseconds after it sent READY if
-   that comes first; then read the rest until the pipe closes.  Returns
-   the last value (READY aside), or DFLT if none came, and the number
-   of values in *COUNT.  */
-static uint64_t
-run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
-           uint64_t dflt, uint64_t *count)
-{
-  uint64_t last = dflt, v;
-  int killed = 0;
-
-  *count = 0;
-  for (;;)
-    {
-      ssize_t got;
-
-      if (!killed)
-        {
-          uint64_t t = t_now_usec ();
-          struct timeval tv;
-          fd_set set;
-
-          if (t >= deadline)
-            {
-              kill (pid, SIGKILL);
-              killed = 1;
-              continue;
-            }
-          tv.tv_sec = (time_t) ((deadline - t) / 1000000u);
-          tv.tv_usec = (suseconds_t) ((deadline - t) % 1000000u);
-          FD_ZERO (&set);
-          FD_SET (fd, &set);
-          if (select (fd + 1, &set, NULL, NULL, &tv) <= 0)
-            continue;
-        }
-      got = read (fd, &v, sizeof v);
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got != (ssize_t) sizeof v)
-        break;
-      if (v == READY)
-        {
-          if (after_ready != UINT64_MAX
-              && t_now_usec () + after_ready < deadline)
-            deadline = t_now_usec () + after_ready;
-          continue;
-        }
-      last = v;
-      ++*count;
-    }
-  return last;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -358,9 +304,10 @@ main (int argc, char **argv)
         t_bail ("pipe: %s", strerror (errno));
       pid = t_fork (writer, &c);
       close (c.fd[1]);
-      lo = run_until (pid, c.fd[0], t_now_usec () + t_rand (&rs) % MAX_DELAY,
-                      t_rand (&rs) % 4 == 0 ? UINT64_MAX
-                      : t_rand (&rs) % READY_DELAY, k, &count);
+      lo = t_run_until (pid, c.fd[0],
+                        t_now_usec () + t_rand (&rs) % MAX_DELAY,
+                        t_rand (&rs) % 4 == 0 ? UINT64_MAX
+                        : t_rand (&rs) % READY_DELAY, k, &count);
       close (c.fd[0]);
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL)
@@ -381,8 +328,8 @@ main (int argc, char **argv)
         t_bail ("pipe: %s", strerror (errno));
       pid = t_fork (verifier, &c);
       close (c.fd[1]);
-      got = run_until (pid, c.fd[0], UINT64_MAX, UINT64_MAX, UINT64_MAX,
-                       &count);
+      got = t_run_until (pid, c.fd[0], UINT64_MAX, UINT64_MAX, UINT64_MAX,
+                         &count);
       close (c.fd[0]);
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || got == UINT64_MAX)

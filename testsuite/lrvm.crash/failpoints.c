@@ -197,7 +197,8 @@ commit_ranges (const struct op *op, int step, const struct model *m,
 static void
 commit_data (int step, int i, unsigned char *p, size_t len)
 {
-  uint64_t st = t_mix (seed ^ t_mix ((uint64_t) step + 1) ^ ((uint64_t) i << 40));
+  uint64_t st = t_mix (seed ^ t_mix ((uint64_t) step + 1)
+                      ^ ((uint64_t) i << 40));
   uint64_t x = 0;
   size_t j;
 
