@@ -146,6 +146,9 @@ struct rvm_statistics
   uint64_t log_used;            /* bytes of live records */
   uint64_t recovery_usec;       /* duration of the last recovery */
   uint64_t recovery_records;    /* records it replayed */
+  uint64_t truncated_blocks;    /* 4 KiB blocks truncations wrote from
+                                   mapped segments' memory */
+  uint64_t truncated_records;   /* records they applied from the log */
 };
 
 /* Fill STATS, of SIZE bytes (sizeof (struct rvm_statistics)).  */

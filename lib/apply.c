@@ -43,6 +43,7 @@ struct lrvm_applier
   uint64_t records;
   int created;
   int failed;                   /* an entry could not be applied */
+  const struct lrvm_names *skip;  /* segments not to apply, or NULL */
 };
 
 struct lrvm_applier *
@@ -53,6 +54,12 @@ lrvm__applier_new (struct lrvm_store *s)
   if (a != NULL)
     a->s = s;
   return a;
+}
+
+void
+lrvm__applier_skip (struct lrvm_applier *a, const struct lrvm_names *skip)
+{
+  a->skip = skip;
 }
 
 uint64_t
@@ -222,17 +229,21 @@ lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
   struct lrvm_applier *a = ctx;
   struct lrvm_entry e;
   size_t pos = 0;
-  int fe;
+  int fe, applied = 0;
 
   (void) len;
   (void) seq;
   (void) off;
   while (lrvm__record_next (rec, &pos, &e))
     {
-      struct afile *f = get_file (a, e.name, e.name_len);
+      struct afile *f;
       uint64_t o = e.offset, end = e.offset + e.data_len;
       const unsigned char *d = e.data;
 
+      if (a->skip != NULL && lrvm__names_has_n (a->skip, e.name, e.name_len))
+        continue;
+      applied = 1;
+      f = get_file (a, e.name, e.name_len);
       if (f == NULL)
         return a->failed = 1,
                lrvm__syserr (a->s->opt.verbose, errno, "cannot open segment"
@@ -255,6 +266,8 @@ lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
       if (end > f->end)
         f->end = end;
     }
+  if (!applied)
+    return 0;                   /* every entry skipped */
   a->records++;
   if ((fe = LRVM_FAILPOINT ("replay.after_record")) != 0)
     return a->failed = 1, lrvm__syserr (a->s->opt.verbose, fe, "replay");

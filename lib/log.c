@@ -220,6 +220,28 @@ record_encode (unsigned char *p, size_t len, const struct lrvm_trans *t,
   lrvm__record_seal (p, len);
 }
 
+/* Note the blocks of every range of T as changed, for truncation.  */
+static void
+mark_dirty (const struct lrvm_trans *t)
+{
+  size_t i, j;
+
+  for (i = 0; i < t->nsegs; i++)
+    {
+      const struct lrvm_tseg *ts = &t->segs[i];
+      uint64_t *d = ts->seg->dirty;
+      if (d == NULL)
+        continue;
+      for (j = 0; j < ts->n; j++)
+        {
+          size_t b = ts->r[j].off >> LRVM_DIRTY_SHIFT;
+          size_t last = (ts->r[j].off + ts->r[j].len - 1) >> LRVM_DIRTY_SHIFT;
+          for (; b <= last; b++)
+            d[b / 64] |= (uint64_t) 1 << (b % 64);
+        }
+    }
+}
+
 /* Write BUF[0..LEN) at OFF, growing the zero-filled file first if
    needed, and flush when FLUSH.  Runs without the mutex: the caller is
    the only writer (L->busy).  Returns 0 or an errno value.  */
@@ -474,6 +496,7 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable,
     }
   seq = L->next_seq++;
   record_encode (L->buf + L->buf_len, len, t, nentries, seq, L->hdr.epoch);
+  mark_dirty (t);
   L->buf_len += len;
   *appended = 1;
   s->st.bytes_logged += len;

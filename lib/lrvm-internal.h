@@ -19,6 +19,9 @@
 #define LRVM_DEFAULT_MODE 0666u
 /* The log grows in steps of this many zeroed bytes.  */
 #define LRVM_GROW_STEP ((uint64_t) 1 << 20)
+/* Truncation tracks changed memory in blocks of this many bytes.  */
+#define LRVM_DIRTY_SHIFT 12
+#define LRVM_DIRTY_BLOCK ((size_t) 1 << LRVM_DIRTY_SHIFT)
 /* No-flush records are written once this many bytes are buffered.  */
 #define LRVM_BUFFER_LIMIT ((size_t) 256 << 10)
 
@@ -104,6 +107,15 @@ struct lrvm_seg
   size_t maplen;                /* bytes of the mapping */
   struct lrvm_trans *owner;     /* active transaction, or NULL */
   int logged;                   /* has records in the live log */
+  /* Blocks (LRVM_DIRTY_BLOCK bytes) that committed records changed
+     since the last truncation, one bit each: truncation writes them
+     from memory.  NULL if there was no memory for it.  Set under the
+     log mutex, read and cleared by a truncation holding the log.  */
+  uint64_t *dirty;
+  /* The memory holds changes the log has not (a no-restore commit that
+     failed before its record was appended, a transaction dropped by
+     rvm_close): truncation must take this segment from the log.  */
+  int diverged;
   size_t namelen;
   char name[LRVM_NAME_MAX + 1];
 };
@@ -217,6 +229,8 @@ void lrvm__trans_drop_store (struct lrvm_store *s);
 /* names */
 int lrvm__names_add (struct lrvm_names *ns, const char *name, size_t len);
 int lrvm__names_has (const struct lrvm_names *ns, const char *name);
+int lrvm__names_has_n (const struct lrvm_names *ns, const char *name,
+                       size_t len);
 void lrvm__names_clear (struct lrvm_names *ns);
 
 /* log.c */
@@ -253,6 +267,10 @@ uint64_t lrvm__now_usec (void);
 /* apply.c: a page image of the segment files for replay.  */
 struct lrvm_applier;
 struct lrvm_applier *lrvm__applier_new (struct lrvm_store *s);
+/* Entries of the segments named in SKIP are not applied (their files
+   were written from memory).  */
+void lrvm__applier_skip (struct lrvm_applier *a,
+                         const struct lrvm_names *skip);
 int lrvm__applier_record (void *ctx, const unsigned char *rec, size_t len,
                           uint64_t seq, uint64_t off);
 int lrvm__applier_finish (struct lrvm_applier *a);
@@ -261,12 +279,15 @@ int lrvm__applier_failed (const struct lrvm_applier *a);
 void lrvm__applier_free (struct lrvm_applier *a);
 
 /* truncate.c: apply the records of the log from the header to END to
-   the segment files, make them durable, and advance the header so that
-   the log is empty with the next record NEXT_SEQ, in an epoch
-   EPOCH_STEP after the current one.  The caller holds the
-   log exclusively.  */
+   the segment files (except those of the segments named in SKIP, if
+   not NULL, which the caller wrote; none at all if SKIP names every
+   segment of the log, ALL), make them durable, and advance the header
+   so that the log is empty with the next record NEXT_SEQ, in an epoch
+   EPOCH_STEP after the current one.  The caller holds the log
+   exclusively.  */
 int lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
                            uint64_t next_seq, uint32_t epoch_step,
+                           const struct lrvm_names *skip, int all,
                            uint64_t *records);
 int lrvm__truncate_locked (struct lrvm_store *s, int shrink);
 

@@ -256,7 +256,7 @@ lrvm__recover (struct lrvm_store *s)
   /* The new epoch skips one: the newest header slot, if it was lost,
      had the epoch after the one in force, and records of that epoch
      that recovery did not adopt must never become readable.  */
-  r = lrvm__apply_and_reset (s, end, next_seq, 2, &records);
+  r = lrvm__apply_and_reset (s, end, next_seq, 2, NULL, 0, &records);
   if (r != 0)
     return r;
   L->tail = LRVM_LOG_DATA_START;

@@ -39,10 +39,18 @@ lrvm__names_add (struct lrvm_names *ns, const char *name, size_t len)
 int
 lrvm__names_has (const struct lrvm_names *ns, const char *name)
 {
+  return lrvm__names_has_n (ns, name, strlen (name));
+}
+
+/* The same for a name of LEN bytes that need not end in a NUL.  */
+int
+lrvm__names_has_n (const struct lrvm_names *ns, const char *name,
+                   size_t len)
+{
   size_t i;
 
   for (i = 0; i < ns->n; i++)
-    if (strcmp (ns->v[i], name) == 0)
+    if (strncmp (ns->v[i], name, len) == 0 && ns->v[i][len] == '\0')
       return 1;
   return 0;
 }
@@ -243,6 +251,10 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
       goto out;
     }
   g = calloc (1, sizeof *g);
+  if (g != NULL)
+    /* Without the bitmap, truncation takes the segment from the log.  */
+    g->dirty = calloc ((maplen >> LRVM_DIRTY_SHIFT) / 64 + 1,
+                       sizeof *g->dirty);
   if (g == NULL)
     {
       munmap (p, maplen);
@@ -294,6 +306,7 @@ rvm_unmap_segment (rvm_t rvm, void *base)
       *pp = g->next;
       munmap (g->base, g->maplen);
       lrvm__trace (s->opt.verbose, "rvm_unmap (\"%s\")", g->name);
+      free (g->dirty);
       free (g);
     }
   pthread_mutex_unlock (&s->mu);
@@ -310,6 +323,7 @@ lrvm__seg_unmap_all (struct lrvm_store *s)
       struct lrvm_seg *g = s->segs;
       s->segs = g->next;
       munmap (g->base, g->maplen);
+      free (g->dirty);
       free (g);
     }
 }

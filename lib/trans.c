@@ -175,6 +175,18 @@ lrvm__trans_free_spare (struct lrvm_store *s)
   s->spare = NULL;
 }
 
+/* T's segments hold changes that no record will carry: truncation
+   must not write them from memory.  T still owns them, so no
+   truncation reads the flag meanwhile.  */
+static void
+diverge (struct lrvm_trans *t)
+{
+  size_t i;
+
+  for (i = 0; i < t->nsegs; i++)
+    t->segs[i].seg->diverged = 1;
+}
+
 /* Release the segments of T, and keep T for reuse or free it.  */
 static void
 trans_end (struct lrvm_trans *t)
@@ -212,6 +224,7 @@ lrvm__trans_drop_store (struct lrvm_store *s)
         pthread_mutex_unlock (&tt_mu);
         if (t == NULL || tt_remove (t->tid) != t)
           break;
+        diverge (t);
         trans_end (t);
       }
 }
@@ -489,8 +502,13 @@ rvm_commit (trans_t tid, unsigned int flags)
   s = t->store;
   r = lrvm__log_commit (s, t, !(flags & RVM_NO_FLUSH), &appended,
                         &truncate);
-  if (r != 0 && !appended && !(t->flags & RVM_NO_RESTORE))
-    restore (t);
+  if (r != 0 && !appended)
+    {
+      if (!(t->flags & RVM_NO_RESTORE))
+        restore (t);
+      else
+        diverge (t);
+    }
   trans_end (t);
   lrvm__trace (s->opt.verbose, "rvm_commit (%d%s) = %d", tid,
                flags & RVM_NO_FLUSH ? ", no-flush" : "", r);

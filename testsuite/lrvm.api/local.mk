@@ -34,3 +34,10 @@ testsuite_lrvm_api_bigseg_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_api_bigseg_LDADD = $(TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/bigseg.exp
+
+check_PROGRAMS += testsuite/lrvm.api/memtrunc
+testsuite_lrvm_api_memtrunc_SOURCES = testsuite/lrvm.api/memtrunc.c
+testsuite_lrvm_api_memtrunc_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_memtrunc_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/memtrunc.exp

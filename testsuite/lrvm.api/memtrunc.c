@@ -1,0 +1,326 @@
+/* memtrunc.c -- truncation writes a mapped segment's file from its
+   memory, only the 4 KiB blocks that committed records changed, and
+   takes from the log every segment whose memory it cannot trust: one
+   in an active transaction, one unmapped, one that a failed no-restore
+   commit left changed.  Each case reads the segment files back and
+   checks the counters rvm_stats gives for the two ways.  */
+
+#include <config.h>
+
+#include <lrvm.h>
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Not a multiple of the block: the last block is partial.  */
+#define SEGSIZE 70000
+#define BLOCK 4096
+
+static char *dir;
+
+static void
+ok (int r, const char *what)
+{
+  if (r != 0)
+    t_bail ("%s: %s", what, rvm_strerror (r));
+}
+
+/* Nonzero if DIR/NAME holds LEN bytes of DATA at OFF.  */
+static int
+file_holds (const char *name, uint64_t off, const void *data, size_t len)
+{
+  char path[4096];
+  unsigned char *buf = malloc (len);
+  int fd, same = 0;
+
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  fd = open (path, O_RDONLY);
+  if (fd >= 0 && buf != NULL
+      && pread (fd, buf, len, (off_t) off) == (ssize_t) len)
+    same = memcmp (buf, data, len) == 0;
+  if (fd >= 0)
+    close (fd);
+  free (buf);
+  return same;
+}
+
+/* Nonzero if the whole file DIR/NAME equals MEM[0..LEN).  */
+static int
+file_is (const char *name, const void *mem, size_t len)
+{
+  return file_holds (name, 0, mem, len) && t_file_size (dir, name)
+                                            == (long long) len;
+}
+
+static struct rvm_statistics
+stats (rvm_t rvm)
+{
+  struct rvm_statistics st;
+  ok (rvm_stats (rvm, &st, sizeof st), "rvm_stats");
+  return st;
+}
+
+/* Commit LEN bytes of VAL at OFF of segment BASE, no-flush.  */
+static void
+put (rvm_t rvm, void *base, size_t off, size_t len, int val)
+{
+  trans_t tid;
+
+  ok (rvm_begin (rvm, 1, &base, 0, &tid), "rvm_begin");
+  ok (rvm_modify (tid, base, off, len), "rvm_modify");
+  memset ((char *) base + off, val, len);
+  ok (rvm_commit (tid, RVM_NO_FLUSH), "rvm_commit");
+}
+
+static rvm_t
+open_store (void)
+{
+  rvm_t rvm;
+  ok (rvm_open (dir, NULL, &rvm), "rvm_open");
+  return rvm;
+}
+
+/* Blocks a truncation writes from memory, and which.  */
+static void
+test_blocks (void)
+{
+  rvm_t rvm = open_store ();
+  struct rvm_statistics a, b;
+  void *base;
+  size_t want;
+
+  ok (rvm_map_segment (rvm, "blocks", SEGSIZE, &base, NULL), "rvm_map");
+  a = stats (rvm);
+  put (rvm, base, 10, 20, 0x11);                /* block 0 */
+  put (rvm, base, 100, 20, 0x12);               /* block 0 again */
+  put (rvm, base, 3 * BLOCK - 5, 10, 0x13);     /* blocks 2 and 3 */
+  put (rvm, base, 9 * BLOCK, 2 * BLOCK, 0x14);  /* blocks 9 and 10 */
+  put (rvm, base, SEGSIZE - 7, 7, 0x15);        /* the partial block 17 */
+  want = 1 + 2 + 2 + 1;
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  b = stats (rvm);
+  t_check (b.truncated_blocks - a.truncated_blocks == want,
+           "memtrunc: blocks written from memory (%llu, want %zu)",
+           (unsigned long long) (b.truncated_blocks - a.truncated_blocks),
+           want);
+  t_check (b.truncated_records == a.truncated_records,
+           "memtrunc: no record applied from the log when every segment"
+           " is mapped and idle");
+  t_check (file_is ("blocks", base, SEGSIZE),
+           "memtrunc: the file equals memory, the partial last block"
+           " without growing the file");
+
+  /* A second truncation with nothing new writes nothing; new changes
+     write only their blocks.  */
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  put (rvm, base, 5 * BLOCK + 1, 1, 0x16);
+  a = b;
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  b = stats (rvm);
+  t_check (b.truncated_blocks - a.truncated_blocks == 1,
+           "memtrunc: only blocks changed since the last truncation are"
+           " written (%llu)",
+           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+  t_check (file_is ("blocks", base, SEGSIZE),
+           "memtrunc: the file equals memory after the second change");
+  ok (rvm_close (rvm), "rvm_close");
+}
+
+/* A segment in an active transaction: its committed bytes reach the
+   file through the log, its uncommitted ones never; an idle segment
+   beside it is written from memory.  */
+static void
+test_active (void)
+{
+  rvm_t rvm = open_store ();
+  struct rvm_statistics a, b;
+  unsigned char v1[50], v2[50], zero[50];
+  void *busy, *idle;
+  trans_t tid;
+
+  memset (v1, 0x21, sizeof v1);
+  memset (v2, 0x22, sizeof v2);
+  memset (zero, 0, sizeof zero);
+  ok (rvm_map_segment (rvm, "busy", SEGSIZE, &busy, NULL), "rvm_map");
+  ok (rvm_map_segment (rvm, "idle", SEGSIZE, &idle, NULL), "rvm_map");
+  put (rvm, busy, 1000, 50, 0x21);
+  put (rvm, idle, 2000, 50, 0x23);
+  ok (rvm_begin (rvm, 1, &busy, 0, &tid), "rvm_begin");
+  ok (rvm_modify (tid, busy, 1000, 50), "rvm_modify");
+  ok (rvm_modify (tid, busy, 30000, 50), "rvm_modify");
+  memset ((char *) busy + 1000, 0x22, 50);
+  memset ((char *) busy + 30000, 0x22, 50);
+  a = stats (rvm);
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  b = stats (rvm);
+  t_check (file_holds ("busy", 1000, v1, 50)
+           && file_holds ("busy", 30000, zero, 50),
+           "memtrunc: a segment in a transaction gets its committed bytes,"
+           " not its uncommitted ones");
+  t_check (file_is ("idle", idle, SEGSIZE),
+           "memtrunc: the idle segment beside it equals its memory");
+  t_check (b.truncated_records - a.truncated_records == 1
+           && b.truncated_blocks - a.truncated_blocks == 1,
+           "memtrunc: the busy segment's record came from the log, the"
+           " idle segment's block from memory (%llu records, %llu blocks)",
+           (unsigned long long) (b.truncated_records - a.truncated_records),
+           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+
+  /* Commit it now: the next truncation writes it from memory, and
+     both of its blocks' worth of changes land.  */
+  ok (rvm_commit (tid, RVM_NO_FLUSH), "rvm_commit");
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  t_check (file_holds ("busy", 1000, v2, 50)
+           && file_holds ("busy", 30000, v2, 50)
+           && file_is ("busy", busy, SEGSIZE),
+           "memtrunc: once committed, the transaction's bytes reach the"
+           " file");
+
+  /* Abort instead: memory goes back, and the file keeps what it had. */
+  ok (rvm_begin (rvm, 1, &busy, 0, &tid), "rvm_begin");
+  ok (rvm_modify (tid, busy, 1000, 50), "rvm_modify");
+  memset ((char *) busy + 1000, 0x24, 50);
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  ok (rvm_abort (tid), "rvm_abort");
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  t_check (file_holds ("busy", 1000, v2, 50)
+           && file_is ("busy", busy, SEGSIZE),
+           "memtrunc: an aborted transaction's bytes never reach the file");
+  ok (rvm_close (rvm), "rvm_close");
+}
+
+/* A segment unmapped with records in the log gets them from the log.  */
+static void
+test_unmapped (void)
+{
+  rvm_t rvm = open_store ();
+  struct rvm_statistics a, b;
+  unsigned char copy[SEGSIZE];
+  void *gone, *kept;
+
+  ok (rvm_map_segment (rvm, "gone", SEGSIZE, &gone, NULL), "rvm_map");
+  ok (rvm_map_segment (rvm, "kept", SEGSIZE, &kept, NULL), "rvm_map");
+  put (rvm, gone, 40000, 300, 0x31);
+  put (rvm, kept, 40000, 300, 0x32);
+  memcpy (copy, gone, SEGSIZE);
+  ok (rvm_unmap_segment (rvm, gone), "rvm_unmap");
+  a = stats (rvm);
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  b = stats (rvm);
+  t_check (file_is ("gone", copy, SEGSIZE) && file_is ("kept", kept, SEGSIZE),
+           "memtrunc: an unmapped segment's records reach its file");
+  t_check (b.truncated_records - a.truncated_records == 1
+           && b.truncated_blocks - a.truncated_blocks == 1,
+           "memtrunc: from the log for the unmapped segment, from memory"
+           " for the mapped one");
+  ok (rvm_close (rvm), "rvm_close");
+}
+
+/* A no-restore transaction whose commit is refused before its record
+   reaches the log leaves its bytes in memory: from then on truncation
+   takes that segment from the log, and the refused bytes stay out of
+   the file.  The refusal needs a record over 4 GiB, so a sparse
+   segment a little larger.  */
+static void
+test_diverged (void)
+{
+  rvm_t rvm;
+  struct rvm_statistics a, b;
+  unsigned char v[64], zero[64];
+  size_t size;
+  void *base;
+  trans_t tid;
+  int r;
+
+  if (sizeof (size_t) < 8)
+    {
+      t_unsupported ("memtrunc: a refused no-restore commit (needs a"
+                     " 64-bit size_t)");
+      return;
+    }
+  size = (size_t) 0x110000000ull;
+  rvm = open_store ();
+  r = rvm_map_segment (rvm, "sparse", size, &base, NULL);
+  if (r != 0)
+    {
+      t_unsupported ("memtrunc: a refused no-restore commit (cannot map"
+                     " 4.25 GiB: %s)", rvm_strerror (r));
+      ok (rvm_close (rvm), "rvm_close");
+      return;
+    }
+  memset (v, 0x41, sizeof v);
+  memset (zero, 0, sizeof zero);
+  ok (rvm_begin (rvm, 1, &base, RVM_NO_RESTORE, &tid), "rvm_begin");
+  ok (rvm_modify (tid, base, 0, size), "rvm_modify");
+  memset ((char *) base + 8192, 0x42, 64);
+  r = rvm_commit (tid, RVM_NO_FLUSH);
+  t_check (r == RVM_ERANGE, "memtrunc: a record over 4 GiB is refused (%s)",
+           rvm_strerror (r));
+  put (rvm, base, 100, 64, 0x41);
+  a = stats (rvm);
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  b = stats (rvm);
+  t_check (file_holds ("sparse", 100, v, 64)
+           && file_holds ("sparse", 8192, zero, 64),
+           "memtrunc: after a refused no-restore commit, the committed bytes"
+           " reach the file and the refused ones do not");
+  t_check (b.truncated_records - a.truncated_records == 1
+           && b.truncated_blocks == a.truncated_blocks,
+           "memtrunc: that segment is taken from the log");
+  ok (rvm_unmap_segment (rvm, base), "rvm_unmap");
+  ok (rvm_destroy_segment (rvm, "sparse"), "rvm_destroy");
+  ok (rvm_close (rvm), "rvm_close");
+}
+
+/* Automatic truncation takes the same way: a small threshold, many
+   commits, and the file equals memory at the end.  */
+static void
+test_automatic (void)
+{
+  struct rvm_options o;
+  struct rvm_statistics st;
+  uint64_t rng = t_seed ("memtrunc automatic");
+  rvm_t rvm;
+  void *base;
+  int i;
+
+  rvm_options_init (&o);
+  o.truncate_threshold = 64 << 10;
+  ok (rvm_open (dir, &o, &rvm), "rvm_open");
+  ok (rvm_map_segment (rvm, "auto", SEGSIZE, &base, NULL), "rvm_map");
+  for (i = 0; i < 5000; i++)
+    {
+      uint64_t x = t_rand (&rng);
+      size_t len = 1 + (size_t) (x % 300);
+      put (rvm, base, (size_t) ((x >> 16) % (SEGSIZE - len)), len,
+           (int) (x >> 56));
+    }
+  st = stats (rvm);
+  t_check (st.truncations >= 10 && st.truncated_blocks > 0
+           && st.truncated_records == 0,
+           "memtrunc: automatic truncations (%llu) write from memory",
+           (unsigned long long) st.truncations);
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  t_check (file_is ("auto", base, SEGSIZE),
+           "memtrunc: after automatic truncations the file equals memory");
+  ok (rvm_close (rvm), "rvm_close");
+}
+
+int
+main (int argc, char **argv)
+{
+  t_init (argc, argv);
+  dir = t_tmpdir ("memtrunc");
+  test_blocks ();
+  test_active ();
+  test_unmapped ();
+  test_diverged ();
+  test_automatic ();
+  t_rmdir (dir);
+  return t_done ();
+}
