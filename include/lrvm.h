@@ -149,6 +149,8 @@ struct rvm_statistics
   uint64_t truncated_blocks;    /* 4 KiB blocks truncations wrote from
                                    mapped segments' memory */
   uint64_t truncated_records;   /* records they applied from the log */
+  uint64_t checkpoints;         /* truncations that wrote a checkpoint
+                                   instead of flushing the log */
 };
 
 /* Fill STATS, of SIZE bytes (sizeof (struct rvm_statistics)).  */

@@ -22,7 +22,7 @@ int
 lrvm__log_init (struct lrvm_log *L)
 {
   memset (L, 0, sizeof *L);
-  L->fd = -1;
+  L->fd = L->dfd = -1;
   if (pthread_mutex_init (&L->mu, NULL) != 0)
     return lrvm__error (0, RVM_ENOMEM, "rvm_open: no mutex");
   if (pthread_cond_init (&L->cv, NULL) != 0)
@@ -46,6 +46,8 @@ lrvm__log_destroy (struct lrvm_log *L)
   free (L->names.v);
   free (L->buf);
   free (L->spare);
+  if (L->dfd >= 0)
+    lrvm__close (L->dfd);
   pthread_cond_destroy (&L->gather_cv);
   pthread_cond_destroy (&L->cv);
   pthread_mutex_destroy (&L->mu);
@@ -83,19 +85,25 @@ lrvm__log_read_header (int fd, struct lrvm_header *h)
   return best == -2 ? RVM_EVERSION : 0;
 }
 
-/* Write H into the slot its generation selects and make it durable.
-   The other slot keeps the previous header, so a torn write loses at
-   most the new one.  */
+/* Write H into the slot its generation selects and make it durable
+   (the slot only: records need not be; callers make durable what the
+   header points at first).  The other slot keeps the previous header,
+   so a torn write loses at most the new one.  */
 int
 lrvm__log_write_header (struct lrvm_store *s, struct lrvm_header *h)
 {
   unsigned char slot[LRVM_HDR_SLOT_SIZE];
   unsigned idx = (unsigned) (h->generation % LRVM_HDR_SLOTS);
 
+  uint64_t off = (uint64_t) idx * LRVM_HDR_SLOT_SIZE;
+  int r;
+
   lrvm__header_encode (slot, h);
-  if (lrvm__write_at (s->log.fd, slot, sizeof slot,
-                      (uint64_t) idx * LRVM_HDR_SLOT_SIZE) != 0
-      || (s->opt.sync_mode != RVM_SYNC_NONE && lrvm__flush (s->log.fd) != 0))
+  if (s->opt.sync_mode == RVM_SYNC_NONE)
+    r = lrvm__write_at (s->log.fd, slot, sizeof slot, off);
+  else
+    r = lrvm__write_durable (s->log.fd, s->log.dfd, slot, sizeof slot, off);
+  if (r != 0)
     return lrvm__syserr (s->opt.verbose, errno,
                          "cannot write the log header of %s", s->path);
   return 0;
@@ -229,7 +237,8 @@ mark_dirty (const struct lrvm_trans *t)
   for (i = 0; i < t->nsegs; i++)
     {
       const struct lrvm_tseg *ts = &t->segs[i];
-      uint64_t *d = ts->seg->dirty;
+      struct lrvm_seg *g = ts->seg;
+      uint64_t *d = g->dirty;
       if (d == NULL)
         continue;
       for (j = 0; j < ts->n; j++)
@@ -237,7 +246,14 @@ mark_dirty (const struct lrvm_trans *t)
           size_t b = ts->r[j].off >> LRVM_DIRTY_SHIFT;
           size_t last = (ts->r[j].off + ts->r[j].len - 1) >> LRVM_DIRTY_SHIFT;
           for (; b <= last; b++)
-            d[b / 64] |= (uint64_t) 1 << (b % 64);
+            {
+              uint64_t bit = (uint64_t) 1 << (b % 64);
+              if (!(d[b / 64] & bit))
+                {
+                  d[b / 64] |= bit;
+                  g->ndirty++;
+                }
+            }
         }
     }
 }
@@ -411,7 +427,10 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
         }
       L->written_seq = last;
       if (flush || s->opt.sync_mode != RVM_SYNC_FLUSH)
-        L->durable_seq = last;
+        {
+          L->durable_seq = last;
+          L->flushed_off = L->tail;
+        }
       if (over_threshold (s))
         L->truncate_wanted = 1;
     }
@@ -556,25 +575,27 @@ rvm_flush (rvm_t rvm)
   return r;
 }
 
-/* Make every commit durable and take the log for a truncation: until
-   lrvm__log_release, no record is appended or written.  Appends stop
+/* Make every commit written (durable if DURABLE) and take the log for
+   a truncation: until lrvm__log_release, no record is appended or
+   written.  Appends stop
    first: a record appended while this thread waits for a write would
    stay in the buffer, encoded with the epoch the truncation is about
    to end, and would end the log where it is written.  */
 int
-lrvm__log_exclusive (struct lrvm_store *s)
+lrvm__log_exclusive (struct lrvm_store *s, int durable)
 {
   struct lrvm_log *L = &s->log;
   int r;
 
   pthread_mutex_lock (&L->mu);
   L->excl_waiting++;
-  r = drain (s, L->next_seq, 1);
-  while (r == 0 && (L->busy || L->durable_seq < L->next_seq))
+  r = drain (s, L->next_seq, durable);
+  while (r == 0 && (L->busy || (durable ? L->durable_seq : L->written_seq)
+                               < L->next_seq))
     {
       if (L->busy)
         pthread_cond_wait (&L->cv, &L->mu);
-      r = drain (s, L->next_seq, 1);
+      r = drain (s, L->next_seq, durable);
     }
   L->excl_waiting--;
   if (r == 0)

@@ -76,6 +76,9 @@ int lrvm__flush (int fd);              /* data and size of a file */
 int lrvm__flush_dir (int dirfd);       /* entries of a directory */
 int lrvm__dsync_flag (void);           /* open flag for DSYNC mode, or 0 */
 int lrvm__zero_fill (int fd, uint64_t from, uint64_t to, int flush);
+int lrvm__open_range_durable (int dirfd, const char *name);
+int lrvm__write_durable (int fd, int dfd, const void *buf, size_t len,
+                         uint64_t off);
 const char *lrvm__sync_method (void);
 
 /* Locks: lock.c.  Take the store lock on FD, or fail with EWOULDBLOCK;
@@ -112,6 +115,7 @@ struct lrvm_seg
      from memory.  NULL if there was no memory for it.  Set under the
      log mutex, read and cleared by a truncation holding the log.  */
   uint64_t *dirty;
+  size_t ndirty;                /* bits set in DIRTY */
   /* The memory holds changes the log has not (a no-restore commit that
      failed before its record was appended, a transaction dropped by
      rvm_close): truncation must take this segment from the log.  */
@@ -134,8 +138,11 @@ struct lrvm_log
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int fd;
+  int dfd;                      /* the log for durable writes of a range
+                                   (lrvm__open_range_durable), or -1 */
   uint64_t file_size;           /* bytes allocated (zeroed) */
   uint64_t tail;                /* where the next write goes */
+  uint64_t flushed_off;         /* records below this offset are durable */
   struct lrvm_header hdr;       /* the header in force */
   uint64_t next_seq;            /* seq of the next record appended */
   uint64_t written_seq;         /* records below this are written */
@@ -240,7 +247,7 @@ int lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t,
                       int durable, int *appended, int *truncate);
 int lrvm__log_flush (struct lrvm_store *s);
 int lrvm__log_truncate_wanted (struct lrvm_store *s);
-int lrvm__log_exclusive (struct lrvm_store *s);
+int lrvm__log_exclusive (struct lrvm_store *s, int durable);
 void lrvm__log_release (struct lrvm_store *s);
 int lrvm__log_write_header (struct lrvm_store *s, struct lrvm_header *h);
 int lrvm__log_read_header (int fd, struct lrvm_header *h);

@@ -209,6 +209,10 @@ lrvm__recover (struct lrvm_store *s)
   if (L->fd < 0)
     return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot open the"
                          " log of %s", s->path);
+  /* Without it, writes of the header flush the whole log, and
+     truncation never writes a checkpoint.  */
+  if (s->opt.sync_mode == RVM_SYNC_FLUSH)
+    L->dfd = lrvm__open_range_durable (s->dirfd, LRVM_LOG_NAME);
   if (lrvm__file_size (L->fd, &L->file_size) != 0)
     return lrvm__syserr (s->opt.verbose, errno, "rvm_open: cannot stat the"
                          " log of %s", s->path);
@@ -259,7 +263,7 @@ lrvm__recover (struct lrvm_store *s)
   r = lrvm__apply_and_reset (s, end, next_seq, 2, NULL, 0, &records);
   if (r != 0)
     return r;
-  L->tail = LRVM_LOG_DATA_START;
+  L->tail = L->flushed_off = LRVM_LOG_DATA_START;
   L->next_seq = L->written_seq = L->durable_seq = next_seq;
   s->st.recovery_records = records;
   s->st.recovery_usec = lrvm__now_usec () - t0;

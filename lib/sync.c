@@ -1,7 +1,8 @@
 /* sync.c -- the only file that knows how to make data durable.
    configure chose the flush call (LRVM_SYNC_*) and the O_DSYNC flag;
    everything else in the library calls lrvm__flush, lrvm__flush_dir,
-   lrvm__dsync_flag and lrvm__zero_fill.  */
+   lrvm__dsync_flag, lrvm__zero_fill, lrvm__open_range_durable and
+   lrvm__write_durable.  */
 
 #include "lrvm-internal.h"
 
@@ -98,4 +99,38 @@ lrvm__zero_fill (int fd, uint64_t from, uint64_t to, int flush)
       from += n;
     }
   return flush ? lrvm__flush (fd) : 0;
+}
+
+/* Open NAME in DIRFD a second time, for lrvm__write_durable: with
+   O_DSYNC, so that a write through it is durable when it returns and
+   makes nothing else of the file durable (POSIX promises only that
+   write's data, and Linux flushes only its range).  Returns -1 where
+   such writes do not reach stable storage (macOS needs F_FULLFSYNC,
+   which flushes the whole file) or there is no O_DSYNC: callers then
+   have no cheaper way than lrvm__flush.  */
+int
+lrvm__open_range_durable (int dirfd, const char *name)
+{
+#if defined LRVM_SYNC_FULLFSYNC || !HAVE_DECL_O_DSYNC
+  (void) dirfd;
+  (void) name;
+  return -1;
+#else
+  return lrvm__open_at (dirfd, name, O_RDWR | O_DSYNC, 0);
+#endif
+}
+
+/* Write BUF[0..LEN) at OFF of the file open as FD and make those bytes
+   durable: through DFD, its lrvm__open_range_durable descriptor, if
+   there is one (the file's other unflushed writes stay unflushed), else
+   with a write and a flush of the whole file.  0, or -1 with errno.  */
+int
+lrvm__write_durable (int fd, int dfd, const void *buf, size_t len,
+                     uint64_t off)
+{
+  if (dfd >= 0)
+    return lrvm__write_at (dfd, buf, len, off);
+  if (lrvm__write_at (fd, buf, len, off) != 0)
+    return -1;
+  return lrvm__flush (fd);
 }

@@ -71,30 +71,26 @@ lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
 /* Nonzero if truncation may write G's file from its memory: G has a
    block bitmap, no active transaction (none can begin while the caller
    holds S->mu) and no change that the log lacks.  Its memory is then
-   exactly its file at rvm_map plus every record since, all of them
-   durable once the caller holds the log.  */
+   exactly its file at rvm_map plus every record since.  */
 static int
 from_memory (const struct lrvm_seg *g)
 {
   return g->dirty != NULL && g->owner == NULL && !g->diverged;
 }
 
-/* Write the changed blocks of G from memory to its file, in runs of up
-   to 1 MiB, and make the file durable.  *BLOCKS counts them.  */
+/* Call FN (S, G, OFF, LEN, ARG) for each run of changed blocks of G, of
+   at most MAXRUN blocks, clipped to the segment's size; stop at the
+   first nonzero return.  *BLOCKS counts the blocks.  */
 static int
-write_from_memory (struct lrvm_store *s, struct lrvm_seg *g,
-                   uint64_t *blocks)
+each_run (struct lrvm_store *s, struct lrvm_seg *g, size_t maxrun,
+          int (*fn) (struct lrvm_store *, struct lrvm_seg *, size_t,
+                     size_t, void *),
+          void *arg, uint64_t *blocks)
 {
-  size_t nb = (g->size + LRVM_DIRTY_BLOCK - 1) >> LRVM_DIRTY_SHIFT;
-  size_t maxrun = ((size_t) 1 << 20) >> LRVM_DIRTY_SHIFT, b = 0;
-  int fd, e = 0;
+  size_t nb = (g->size + LRVM_DIRTY_BLOCK - 1) >> LRVM_DIRTY_SHIFT, b = 0;
+  int r = 0;
 
-  fd = lrvm__open_at (s->dirfd, g->name, O_RDWR, 0);
-  if (fd < 0)
-    return lrvm__syserr (s->opt.verbose, errno, "cannot open segment"
-                         " \"%s\" of %s to truncate the log", g->name,
-                         s->path);
-  while (b < nb && e == 0)
+  while (b < nb && r == 0)
     {
       size_t first, off, len;
       uint64_t w = g->dirty[b / 64] >> (b % 64);
@@ -113,10 +109,37 @@ write_from_memory (struct lrvm_store *s, struct lrvm_seg *g,
       len = (b - first) << LRVM_DIRTY_SHIFT;
       if (len > g->size - off)
         len = g->size - off;
-      if (lrvm__write_at (fd, (const char *) g->base + off, len, off) != 0)
-        e = errno;
+      r = fn (s, g, off, len, arg);
       *blocks += b - first;
     }
+  return r;
+}
+
+static int
+write_run (struct lrvm_store *s, struct lrvm_seg *g, size_t off, size_t len,
+           void *arg)
+{
+  (void) s;
+  (void) g;
+  return lrvm__write_at (*(int *) arg, (const char *) g->base + off, len,
+                         off) != 0 ? errno : 0;
+}
+
+/* Write the changed blocks of G from memory to its file, in runs of up
+   to 1 MiB, and make the file durable.  *BLOCKS counts them.  */
+static int
+write_from_memory (struct lrvm_store *s, struct lrvm_seg *g,
+                   uint64_t *blocks)
+{
+  int fd, e;
+
+  fd = lrvm__open_at (s->dirfd, g->name, O_RDWR, 0);
+  if (fd < 0)
+    return lrvm__syserr (s->opt.verbose, errno, "cannot open segment"
+                         " \"%s\" of %s to truncate the log", g->name,
+                         s->path);
+  e = each_run (s, g, ((size_t) 1 << 20) >> LRVM_DIRTY_SHIFT, write_run, &fd,
+                blocks);
   if (e == 0 && s->opt.sync_mode != RVM_SYNC_NONE)
     {
       if ((e = LRVM_FAILPOINT ("truncate.before_segment_flush")) == 0
@@ -132,18 +155,178 @@ write_from_memory (struct lrvm_store *s, struct lrvm_seg *g,
   return 0;
 }
 
+/* A checkpoint being written: records holding the current value of
+   every changed block, staged in BUF and written durably at OFF.  */
+#define CKPT_CHUNK ((size_t) 1 << 20)
+#define CKPT_RUN (((size_t) 256 << 10) >> LRVM_DIRTY_SHIFT)
+
+struct ckpt
+{
+  unsigned char *buf;
+  size_t len;                   /* staged bytes */
+  uint64_t off;                 /* where BUF goes in the log */
+  uint64_t seq;                 /* the next record's */
+  uint32_t epoch;
+};
+
+/* Write the staged records durably, growing the log first if needed.  */
+static int
+ckpt_write (struct lrvm_store *s, struct ckpt *c)
+{
+  struct lrvm_log *L = &s->log;
+
+  if (c->len == 0)
+    return 0;
+  if (c->off + c->len > L->file_size)
+    {
+      uint64_t want = c->off + c->len + LRVM_GROW_STEP - 1;
+      want -= want % LRVM_GROW_STEP;
+      if (lrvm__zero_fill (L->fd, L->file_size, want, 0) != 0)
+        return errno;
+      L->file_size = want;
+    }
+  if (lrvm__write_durable (L->fd, L->dfd, c->buf, c->len, c->off) != 0)
+    return errno;
+  c->off += c->len;
+  c->len = 0;
+  return 0;
+}
+
+/* Stage one record holding G's bytes [OFF, OFF+LEN).  */
+static int
+ckpt_run (struct lrvm_store *s, struct lrvm_seg *g, size_t off, size_t len,
+          void *arg)
+{
+  struct ckpt *c = arg;
+  size_t name = LRVM_PAD8 (g->namelen);
+  size_t rlen = LRVM_REC_HDR_SIZE + LRVM_ENT_HDR_SIZE + name + LRVM_PAD8 (len);
+  unsigned char *p, *e;
+  int r;
+
+  if (c->len + rlen > CKPT_CHUNK && (r = ckpt_write (s, c)) != 0)
+    return r;
+  p = c->buf + c->len;
+  memset (p, 0, rlen);
+  lrvm_put32 (p, LRVM_REC_MAGIC);
+  lrvm_put16 (p + 4, LRVM_FORMAT_MAJOR);
+  lrvm_put32 (p + 8, (uint32_t) rlen);
+  lrvm_put64 (p + 16, c->seq++);
+  lrvm_put32 (p + 24, c->epoch);
+  lrvm_put32 (p + 28, 1);
+  e = p + LRVM_REC_HDR_SIZE;
+  lrvm_put16 (e, (uint16_t) g->namelen);
+  lrvm_put32 (e + 4, (uint32_t) len);
+  lrvm_put64 (e + 8, off);
+  memcpy (e + LRVM_ENT_HDR_SIZE, g->name, g->namelen);
+  memcpy (e + LRVM_ENT_HDR_SIZE + name, (const char *) g->base + off, len);
+  lrvm__record_seal (p, rlen);
+  c->len += rlen;
+  return 0;
+}
+
+/* Truncate by checkpoint: append to the log, in the next epoch,
+   records holding the current value of every changed block of every
+   segment in the log (all mapped, all from_memory), and make only them
+   durable; point the header at them; then write the blocks to the
+   segment files and start an empty log.  A crash at any point replays
+   either the old log (segment files untouched yet) or the checkpoint
+   (whole blocks over whatever the files hold), so the log's own
+   records never need to reach the disk: a run of no-flush commits
+   costs its changed blocks twice instead of every record once.  */
+static int
+truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
+{
+  struct lrvm_log *L = &s->log;
+  struct lrvm_header h = L->hdr;
+  struct lrvm_seg *g;
+  struct ckpt c;
+  uint64_t records, counted = 0;
+  int r = 0, e;
+
+  c.buf = malloc (CKPT_CHUNK);
+  if (c.buf == NULL)
+    return lrvm__error (s->opt.verbose, RVM_ENOMEM, "out of memory");
+  c.len = 0;
+  c.off = L->tail;
+  c.seq = L->next_seq;
+  c.epoch = h.epoch + 1;
+  for (g = s->segs; g != NULL && r == 0; g = g->next)
+    if (g->logged)
+      r = each_run (s, g, CKPT_RUN, ckpt_run, &c, &counted);
+  if (r == 0)
+    r = ckpt_write (s, &c);
+  free (c.buf);
+  if (r == 0)
+    r = LRVM_FAILPOINT ("truncate.after_checkpoint");
+  if (r != 0)
+    return lrvm__syserr (s->opt.verbose, r, "cannot write a checkpoint in"
+                         " the log of %s", s->path);
+  h.generation++;
+  h.head_seq = L->next_seq;
+  h.head_off = L->tail;
+  h.epoch++;
+  if ((r = lrvm__log_write_header (s, &h)) != 0)
+    return r;
+  if ((e = LRVM_FAILPOINT ("truncate.after_checkpoint_header")) != 0)
+    return lrvm__syserr (s->opt.verbose, e, "truncate");
+  pthread_mutex_lock (&L->mu);
+  L->hdr = h;
+  L->next_seq = L->written_seq = L->durable_seq = c.seq;
+  pthread_mutex_unlock (&L->mu);
+  for (g = s->segs; g != NULL && r == 0; g = g->next)
+    if (g->logged)
+      r = write_from_memory (s, g, blocks);
+  if (r == 0)
+    r = lrvm__apply_and_reset (s, c.off, c.seq, 1, NULL, 1, &records);
+  return r;
+}
+
+/* Nonzero if a checkpoint costs less than flushing the log: every
+   segment in the log can be written from memory, the flush mode is the
+   default, writes of a range can be made durable alone, and the
+   changed blocks take fewer bytes than the records not yet flushed.  */
+static int
+want_checkpoint (struct lrvm_store *s)
+{
+  struct lrvm_log *L = &s->log;
+  struct lrvm_seg *g;
+  uint64_t bytes = 0, unflushed;
+  size_t n = 0;
+
+  if (s->opt.sync_mode != RVM_SYNC_FLUSH || L->dfd < 0)
+    return 0;
+  for (g = s->segs; g != NULL; g = g->next)
+    if (g->logged)
+      {
+        if (!from_memory (g))
+          return 0;
+        bytes += (uint64_t) g->ndirty << LRVM_DIRTY_SHIFT;
+        n++;
+      }
+  pthread_mutex_lock (&L->mu);
+  unflushed = L->tail + L->buf_len - L->flushed_off;
+  if (n != L->names.n)
+    unflushed = 0;              /* an unmapped segment has records */
+  pthread_mutex_unlock (&L->mu);
+  return bytes < unflushed;
+}
+
 /* Truncate the live store S (S->mu held): make the segment files
    reflect every commit and empty the log; if SHRINK, give back the
-   file space above the reserve.  The files of mapped segments are
-   written from memory, only the blocks that records changed; the
-   records of other segments (unmapped ones, those in an active
-   transaction) are applied from the log, which is not read at all if
-   there are none.  The log is made durable first: a crash before the
-   new header is written replays it over the files, which then end
-   exactly as memory was.  Automatic truncation does not shrink: the
-   log would only grow back to the threshold, zero-filling again.
-   Commits wait meanwhile; active transactions are untouched, since
-   only committed values reach the segment files.  */
+   file space above the reserve.  Three ways, all ending in a header
+   that starts an empty log in a new epoch:
+   - by checkpoint (truncate_by_checkpoint), when that is cheaper than
+     flushing the log;
+   - else the log is flushed, and the files of mapped segments are
+     written from memory, only the blocks that records changed, while
+     the records of other segments (unmapped ones, those in an active
+     transaction) are applied from the log, which is not read at all
+     if there are none.  A crash before the new header replays the
+     durable log over the files, which then end exactly as memory was.
+   Automatic truncation does not shrink: the log would only grow back
+   to the threshold, zero-filling again.  Commits wait meanwhile;
+   active transactions are untouched, since only committed values
+   reach the segment files.  */
 int
 lrvm__truncate_locked (struct lrvm_store *s, int shrink)
 {
@@ -151,37 +334,46 @@ lrvm__truncate_locked (struct lrvm_store *s, int shrink)
   struct lrvm_names mem = { NULL, 0, 0 };
   struct lrvm_seg *g;
   uint64_t records = 0, blocks = 0, keep;
-  int r;
+  int r, ckpt = want_checkpoint (s);
 
-  if ((r = lrvm__log_exclusive (s)) != 0)
+  if ((r = lrvm__log_exclusive (s, !ckpt)) != 0)
     return r;
-  for (g = s->segs; g != NULL && r == 0; g = g->next)
-    if (g->logged && from_memory (g))
-      {
-        if (lrvm__names_add (&mem, g->name, g->namelen) != 0)
-          r = lrvm__error (s->opt.verbose, RVM_ENOMEM, "out of memory");
-        else
-          r = write_from_memory (s, g, &blocks);
-      }
-  if (r == 0)
-    r = lrvm__apply_and_reset (s, L->tail, L->written_seq, 1, &mem,
-                               mem.n == L->names.n, &records);
-  lrvm__names_clear (&mem);
-  free (mem.v);
+  if (ckpt)
+    r = truncate_by_checkpoint (s, &blocks);
+  else
+    {
+      for (g = s->segs; g != NULL && r == 0; g = g->next)
+        if (g->logged && from_memory (g))
+          {
+            if (lrvm__names_add (&mem, g->name, g->namelen) != 0)
+              r = lrvm__error (s->opt.verbose, RVM_ENOMEM, "out of memory");
+            else
+              r = write_from_memory (s, g, &blocks);
+          }
+      if (r == 0)
+        r = lrvm__apply_and_reset (s, L->tail, L->written_seq, 1, &mem,
+                                   mem.n == L->names.n, &records);
+      lrvm__names_clear (&mem);
+      free (mem.v);
+    }
   pthread_mutex_lock (&L->mu);
   if (r == 0)
     {
-      L->tail = LRVM_LOG_DATA_START;
+      L->tail = L->flushed_off = LRVM_LOG_DATA_START;
       lrvm__names_clear (&L->names);
       for (g = s->segs; g != NULL; g = g->next)
         {
           if (g->logged && g->dirty != NULL)
-            memset (g->dirty, 0, ((g->maplen >> LRVM_DIRTY_SHIFT) / 64 + 1)
-                                 * sizeof *g->dirty);
+            {
+              memset (g->dirty, 0, ((g->maplen >> LRVM_DIRTY_SHIFT) / 64 + 1)
+                                   * sizeof *g->dirty);
+              g->ndirty = 0;
+            }
           g->logged = 0;
         }
       L->truncate_wanted = 0;
       s->st.truncations++;
+      s->st.checkpoints += ckpt;
       s->st.truncated_blocks += blocks;
       s->st.truncated_records += records;
       keep = LRVM_LOG_DATA_START + s->opt.log_reserve;
@@ -193,8 +385,9 @@ lrvm__truncate_locked (struct lrvm_store *s, int shrink)
     L->failed = 1;
   pthread_mutex_unlock (&L->mu);
   lrvm__log_release (s);
-  lrvm__trace (s->opt.verbose, "truncate (%s): %llu blocks written from"
+  lrvm__trace (s->opt.verbose, "truncate (%s): %s, %llu blocks written from"
                " memory, %llu records applied = %d", s->path,
+               ckpt ? "checkpoint" : "log flushed",
                (unsigned long long) blocks, (unsigned long long) records, r);
   return r;
 }

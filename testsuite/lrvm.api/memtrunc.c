@@ -2,7 +2,8 @@
    memory, only the 4 KiB blocks that committed records changed, and
    takes from the log every segment whose memory it cannot trust: one
    in an active transaction, one unmapped, one that a failed no-restore
-   commit left changed.  Each case reads the segment files back and
+   commit left changed.  After no-flush commits it writes a checkpoint
+   of the changed blocks instead of flushing the log.  Each case reads the segment files back and
    checks the counters rvm_stats gives for the two ways.  */
 
 #include <config.h>
@@ -278,8 +279,64 @@ test_diverged (void)
   ok (rvm_close (rvm), "rvm_close");
 }
 
-/* Automatic truncation takes the same way: a small threshold, many
-   commits, and the file equals memory at the end.  */
+/* A checkpoint replaces the flush of the log when the log holds more
+   unflushed bytes than the changed blocks take; a durable commit just
+   before makes the flush the cheaper way.  Either way the files equal
+   memory, and a fresh handle finds them so.  */
+static void
+test_checkpoint (void)
+{
+  rvm_t rvm = open_store ();
+  struct rvm_statistics a, b;
+  unsigned char copy[SEGSIZE];
+  void *base;
+  trans_t tid;
+  int i;
+
+  ok (rvm_map_segment (rvm, "ckpt", SEGSIZE, &base, NULL), "rvm_map");
+  for (i = 0; i < 400; i++)
+    put (rvm, base, (size_t) (i * 37) % 2000, 200, i & 0xff);
+  a = stats (rvm);
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  b = stats (rvm);
+  t_check (b.checkpoints - a.checkpoints == 1
+           && b.truncated_blocks - a.truncated_blocks == 1,
+           "memtrunc: 400 no-flush commits to one block are truncated by a"
+           " checkpoint of that block (%llu checkpoints, %llu blocks)",
+           (unsigned long long) (b.checkpoints - a.checkpoints),
+           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+  t_check (file_is ("ckpt", base, SEGSIZE),
+           "memtrunc: after a checkpoint the file equals memory");
+
+  for (i = 0; i < 400; i++)
+    put (rvm, base, (size_t) (i * 37) % 2000, 200, (i + 7) & 0xff);
+  ok (rvm_begin (rvm, 1, &base, 0, &tid), "rvm_begin");
+  ok (rvm_modify (tid, base, 60000, 10), "rvm_modify");
+  memset ((char *) base + 60000, 0x5a, 10);
+  ok (rvm_commit (tid, 0), "rvm_commit");
+  a = b;
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  b = stats (rvm);
+  t_check (b.checkpoints == a.checkpoints
+           && b.truncated_blocks - a.truncated_blocks == 2,
+           "memtrunc: after a durable commit the log is flushed instead"
+           " (%llu checkpoints, %llu blocks)",
+           (unsigned long long) (b.checkpoints - a.checkpoints),
+           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+  memcpy (copy, base, SEGSIZE);
+  ok (rvm_close (rvm), "rvm_close");
+  t_check (file_is ("ckpt", copy, SEGSIZE),
+           "memtrunc: after the flushed truncation the file equals memory");
+  rvm = open_store ();
+  ok (rvm_map_segment (rvm, "ckpt", SEGSIZE, &base, NULL), "rvm_map");
+  t_check (memcmp (base, copy, SEGSIZE) == 0,
+           "memtrunc: a new handle maps what the truncations wrote");
+  ok (rvm_close (rvm), "rvm_close");
+}
+
+/* Automatic truncation takes the same way: a small threshold (but more
+   than the segment's size, so that checkpoints are the cheaper way),
+   many commits, and the file equals memory at the end.  */
 static void
 test_automatic (void)
 {
@@ -291,10 +348,10 @@ test_automatic (void)
   int i;
 
   rvm_options_init (&o);
-  o.truncate_threshold = 64 << 10;
+  o.truncate_threshold = 256 << 10;
   ok (rvm_open (dir, &o, &rvm), "rvm_open");
   ok (rvm_map_segment (rvm, "auto", SEGSIZE, &base, NULL), "rvm_map");
-  for (i = 0; i < 5000; i++)
+  for (i = 0; i < 10000; i++)
     {
       uint64_t x = t_rand (&rng);
       size_t len = 1 + (size_t) (x % 300);
@@ -302,10 +359,11 @@ test_automatic (void)
            (int) (x >> 56));
     }
   st = stats (rvm);
-  t_check (st.truncations >= 10 && st.truncated_blocks > 0
-           && st.truncated_records == 0,
-           "memtrunc: automatic truncations (%llu) write from memory",
-           (unsigned long long) st.truncations);
+  t_check (st.truncations >= 5 && st.truncated_blocks > 0
+           && st.truncated_records == 0 && st.checkpoints == st.truncations,
+           "memtrunc: automatic truncations (%llu) write from memory, by"
+           " checkpoints (%llu)", (unsigned long long) st.truncations,
+           (unsigned long long) st.checkpoints);
   ok (rvm_truncate (rvm), "rvm_truncate");
   t_check (file_is ("auto", base, SEGSIZE),
            "memtrunc: after automatic truncations the file equals memory");
@@ -321,6 +379,7 @@ main (int argc, char **argv)
   test_active ();
   test_unmapped ();
   test_diverged ();
+  test_checkpoint ();
   test_automatic ();
   t_rmdir (dir);
   return t_done ();
