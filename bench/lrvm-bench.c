@@ -2,9 +2,15 @@
    shown beside the physical limit measured in the same run: durable
    commits against a bare pwrite-and-flush loop, group commit, no-flush
    commits with and without automatic truncation, and recovery time.
+   No-flush commits at the default threshold are timed over a store's
+   second truncation cycle (the steady state, the log's space reused)
+   and, apart, over its first (the log file growing), on the main
+   segment and on a cache-resident 1 MiB one; their physical limit is
+   shown without and with the copy of old values that an abortable
+   transaction needs.
 
    Usage: lrvm-bench [-v] [-t SECONDS] [-r REPEATS] [-n COUNT]
-                     [-N N1,N2,...] [BENCHMARK...]
+                     [-N N1,N2,...] [-s BYTES] [BENCHMARK...]
    Run lrvm-bench -h for the benchmarks.  The stores live in a fresh
    directory under $LRVM_BENCH_DIR, else $TMPDIR, else /tmp, removed
    afterwards.  */
@@ -27,7 +33,8 @@
 
 /* Bytes of each segment: 16 MiB unless -s says otherwise.  */
 static size_t seg_size = (size_t) 16 << 20;
-#define SEG_SIZE seg_size
+/* The segment of the cache-resident no-flush rows, whatever -s says.  */
+#define CACHE_SEG_SIZE ((size_t) 1 << 20)
 #define RANGE 100                       /* bytes of each modified range */
 #define RANGES 2                        /* ranges per transaction */
 #define THREADS 4                       /* group commit benchmark */
@@ -40,8 +47,10 @@ static size_t seg_size = (size_t) 16 << 20;
 enum
 {
   B_LIB = 1, B_RAW = 2, B_GROUP = 4, B_NF_DEFAULT = 8, B_NF_HUGE = 16,
-  B_NF_NORESTORE = 32, B_MEMORY = 64, B_RECOVERY = 128
+  B_NF_NORESTORE = 32, B_MEMORY = 64, B_RECOVERY = 128, B_NF_CACHE = 256
 };
+#define B_NOFLUSH (B_NF_DEFAULT | B_NF_CACHE | B_NF_HUGE | B_NF_NORESTORE \
+                   | B_MEMORY)
 
 /* Segment names, all of one length, so that every record has the same
    size (record_bytes).  */
@@ -309,6 +318,7 @@ struct worker
 {
   rvm_t rvm;
   void *base;
+  size_t size;                  /* bytes of the segment at BASE */
   unsigned int begin_flags;
   unsigned int commit_flags;
   uint64_t rng;
@@ -317,6 +327,8 @@ struct worker
   int cycle;                    /* or until an automatic truncation */
   long done;                    /* commits in the measured window */
   double t0, t1;
+  double last_batch;            /* CYCLE: seconds of the last 64 commits,
+                                   those that ran the truncation */
 };
 
 /* One transaction: two RANGE-byte ranges at random offsets of the
@@ -333,7 +345,7 @@ one_transaction (struct worker *w)
   for (i = 0; i < RANGES; i++)
     {
       uint64_t x = next_random (&w->rng);
-      size_t off = (size_t) (x % (SEG_SIZE - RANGE));
+      size_t off = (size_t) (x % (w->size - RANGE));
       check_rvm (rvm_modify (tid, w->base, off, RANGE), "rvm_modify");
       memset (mem + off, (int) (x >> 56), RANGE);
     }
@@ -350,8 +362,9 @@ truncations (rvm_t rvm)
 }
 
 /* Run W's measured window: COUNT commits, or commits for SECS seconds,
-   or (CYCLE) every commit until an automatic truncation has run.  A
-   no-flush run ends with rvm_flush, inside the window.  */
+   or (CYCLE) every commit until an automatic truncation has run, in
+   batches of 64 timed apart.  A no-flush run ends with rvm_flush,
+   inside the window.  */
 static void *
 worker_run (void *arg)
 {
@@ -366,14 +379,20 @@ worker_run (void *arg)
     for (n = 0; n < w->count; n++)
       one_transaction (w);
   else if (w->cycle)
-    do
-      {
-        /* Truncation runs inside a commit: look for it every 64.  */
-        for (i = 0; i < 64; i++)
-          one_transaction (w);
-        n += 64;
-      }
-    while (truncations (w->rvm) == tr);
+    {
+      uint64_t seen;
+      do
+        {
+          /* Truncation runs inside a commit: look for it every 64.  */
+          double b0 = now ();
+          for (i = 0; i < 64; i++)
+            one_transaction (w);
+          n += 64;
+          seen = truncations (w->rvm);
+          w->last_batch = now () - b0;
+        }
+      while (seen == tr);
+    }
   else if (w->commit_flags & RVM_NO_FLUSH)
     do
       {
@@ -412,33 +431,33 @@ open_store (const char *dir, uint64_t threshold)
 }
 
 static void *
-map_segment (rvm_t rvm, const char *name)
+map_segment (rvm_t rvm, const char *name, size_t size)
 {
   void *base;
 
-  check_rvm (rvm_map_segment (rvm, name, SEG_SIZE, &base, NULL),
+  check_rvm (rvm_map_segment (rvm, name, size, &base, NULL),
              "rvm_map_segment");
   return base;
 }
 
-/* Touch every page of the segment at BASE through the library: one
-   no-flush transaction rewrites a byte of each page with its own
-   value.  The caller then truncates the log.  The measured commits
-   find the segment's memory resident and private, as in a program
-   that has run for a while, instead of paying a first-touch page
-   fault or two for each range.  */
+/* Touch every page of the SIZE-byte segment at BASE through the
+   library: one no-flush transaction rewrites a byte of each page with
+   its own value.  The caller then truncates the log.  The measured
+   commits find the segment's memory resident and private, as in a
+   program that has run for a while, instead of paying a first-touch
+   page fault or two for each range.  */
 static void
-warm_segment (rvm_t rvm, void *base)
+warm_segment (rvm_t rvm, void *base, size_t size)
 {
   volatile unsigned char *mem = base;
   size_t off, page = (size_t) sysconf (_SC_PAGESIZE);
   trans_t tid;
 
-  if (page == 0 || page > SEG_SIZE)
+  if (page == 0 || page > size)
     page = 4096;
   check_rvm (rvm_begin (rvm, 1, &base, RVM_NO_RESTORE, &tid), "rvm_begin");
-  check_rvm (rvm_modify (tid, base, 0, SEG_SIZE), "rvm_modify");
-  for (off = 0; off < SEG_SIZE; off += page)
+  check_rvm (rvm_modify (tid, base, 0, size), "rvm_modify");
+  for (off = 0; off < size; off += page)
     mem[off] = mem[off];
   check_rvm (rvm_commit (tid, RVM_NO_FLUSH), "rvm_commit");
 }
@@ -570,10 +589,11 @@ run_durable_round (int want, int round)
   for (i = 0; i < THREADS; i++)
     {
       w[i].rvm = rvm;
-      w[i].base = map_segment (rvm, seg_names[i]);
+      w[i].size = seg_size;
+      w[i].base = map_segment (rvm, seg_names[i], seg_size);
       w[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t) (i + 1)
                  + (uint64_t) store_serial;
-      warm_segment (rvm, w[i].base);
+      warm_segment (rvm, w[i].base, seg_size);
     }
   check_rvm (rvm_truncate (rvm), "rvm_truncate");
   for (i = 0; i < THREADS; i++)
@@ -641,58 +661,129 @@ run_durable_round (int want, int round)
 /* ------------------------------------------------------------------ */
 /* Benchmark 3: no-flush commits on one thread.  */
 
-struct noflush_result
+/* One measured window of no-flush commits, and what the store did in
+   it.  */
+struct window
 {
-  double rate;
+  double rate;                  /* commits per second */
+  double secs;                  /* length of the window */
   double truncations;           /* automatic truncations in the window */
+  double blocks;                /* 4 KiB blocks they wrote from memory */
+  double records;               /* records they applied from the log */
+  double log_start, log_end;    /* bytes of the log file at both ends */
+  double trunc_secs;            /* a cycle's window: the 64 commits that
+                                   ran its truncation; else 0 */
 };
 
-/* No-flush commits per second with truncation threshold THRESHOLD (0:
-   the default) and rvm_begin flags BEGIN_FLAGS.  With CYCLE, the
-   window is one whole truncation cycle: from the first commit after
-   an explicit truncation to the end of the automatic truncation that
-   the threshold triggers.  */
-static struct noflush_result
-run_noflush (uint64_t threshold, unsigned int begin_flags, int cycle)
+/* Run W's window (worker_run) and read the store's counters around
+   it.  */
+static struct window
+measure (struct worker *w)
 {
-  char *dir = fresh_dir ();
   struct rvm_statistics a, b;
-  struct noflush_result res;
-  struct worker w;
-  rvm_t rvm = open_store (dir, threshold);
-  int i;
+  struct window res;
 
-  memset (&w, 0, sizeof w);
-  w.rvm = rvm;
-  w.base = map_segment (rvm, seg_names[0]);
-  w.rng = 0x2545f4914f6cdd1dULL + (uint64_t) store_serial;
-  w.begin_flags = begin_flags;
-  w.commit_flags = RVM_NO_FLUSH;
-  w.secs = opt_seconds;
-  w.count = opt_count;
-  w.cycle = cycle;
-  warm_segment (rvm, w.base);
-  check_rvm (rvm_truncate (rvm), "rvm_truncate");
-  for (i = 0; i < (cycle ? 0 : 1000); i++)
-    one_transaction (&w);
-  get_stats (rvm, &a);
-  worker_run (&w);
-  get_stats (rvm, &b);
-  check_rvm (rvm_close (rvm), "rvm_close");
-  drop_dir (dir);
-  res.rate = (double) w.done / (w.t1 - w.t0);
+  get_stats (w->rvm, &a);
+  worker_run (w);
+  get_stats (w->rvm, &b);
+  res.secs = w->t1 - w->t0;
+  res.rate = (double) w->done / res.secs;
   res.truncations = (double) (b.truncations - a.truncations);
+  res.blocks = (double) (b.truncated_blocks - a.truncated_blocks);
+  res.records = (double) (b.truncated_records - a.truncated_records);
+  res.log_start = (double) a.log_size;
+  res.log_end = (double) b.log_size;
+  res.trunc_secs = w->cycle && w->count == 0 ? w->last_batch : 0;
   return res;
 }
 
+/* A worker of one no-flush thread on a SIZE-byte segment of a fresh
+   store in DIR with truncation threshold THRESHOLD (0: the default),
+   the segment warmed and the log truncated (shrunk to its reserve).  */
+static void
+noflush_worker (struct worker *w, const char *dir, uint64_t threshold,
+                size_t size, unsigned int begin_flags)
+{
+  memset (w, 0, sizeof *w);
+  w->rvm = open_store (dir, threshold);
+  w->size = size;
+  w->base = map_segment (w->rvm, seg_names[0], size);
+  w->rng = 0x2545f4914f6cdd1dULL + (uint64_t) store_serial;
+  w->begin_flags = begin_flags;
+  w->commit_flags = RVM_NO_FLUSH;
+  w->secs = opt_seconds;
+  w->count = opt_count;
+  warm_segment (w->rvm, w->base, size);
+  check_rvm (rvm_truncate (w->rvm), "rvm_truncate");
+}
+
+/* No-flush commits at the default threshold on a SIZE-byte segment,
+   in two consecutive windows of one fresh store.  *FIRST is the
+   store's first truncation cycle, in which the log file grows from
+   its reserve to the threshold, zero-filling 1 MiB steps: a one-time
+   cost, since automatic truncation keeps the log's space.  *STEADY is
+   the next cycle, which reuses that space as a running program does.
+   A cycle's window runs from the first commit after a truncation (the
+   worker sees one within 64 commits) to the end of the next, then
+   rvm_flush.  With -n, each window is COUNT commits instead, and the
+   steady one begins after the first automatic truncation.  */
+static void
+run_cycles (size_t size, struct window *first, struct window *steady)
+{
+  char *dir = fresh_dir ();
+  struct worker w;
+  uint64_t tr;
+
+  noflush_worker (&w, dir, 0, size, 0);
+  w.cycle = 1;
+  tr = truncations (w.rvm);
+  *first = measure (&w);
+  if (opt_count > 0 && truncations (w.rvm) == tr)
+    {
+      /* The rest of the first cycle, untimed.  */
+      w.count = 0;
+      worker_run (&w);
+      w.count = opt_count;
+    }
+  *steady = measure (&w);
+  check_rvm (rvm_close (w.rvm), "rvm_close");
+  drop_dir (dir);
+}
+
+/* No-flush commits per second on the main segment with truncation
+   threshold THRESHOLD and rvm_begin flags BEGIN_FLAGS, for -t seconds
+   (or -n commits) after 1000 unmeasured ones.  */
+static struct window
+run_noflush (uint64_t threshold, unsigned int begin_flags)
+{
+  char *dir = fresh_dir ();
+  struct window res;
+  struct worker w;
+  int i;
+
+  noflush_worker (&w, dir, threshold, seg_size, begin_flags);
+  for (i = 0; i < 1000; i++)
+    one_transaction (&w);
+  res = measure (&w);
+  check_rvm (rvm_close (w.rvm), "rvm_close");
+  drop_dir (dir);
+  return res;
+}
+
+/* Where run_memory_limit copies the old values.  Reachable from a
+   global, so that the compiler cannot drop the copies as unread.  */
+static unsigned char *old_values;
+
 /* The physical limit of a no-flush commit: change two RANGE-byte
-   ranges at random offsets of a private file mapping of SEG_SIZE
-   bytes (the kind of memory the library maps), copy them into a
+   ranges at random offsets of a private file mapping of SIZE bytes
+   (the kind of memory the library maps), copy them into a
    record-sized slot of a buffer, and write the buffer with one pwrite
    each time it holds the library's batch (LRVM_BUFFER_LIMIT bytes).
-   No undo copy, no checksum, no flush.  Commits per second.  */
+   With UNDO, first copy each range's old value into an undo buffer, as
+   any transaction that can be aborted must.  No checksum, no flush, no
+   truncation.  Commits per second.  */
 static double
-run_memory_limit (void)
+run_memory_limit (size_t size, int undo)
 {
   char *dir = fresh_dir (), path[4096];
   size_t len = record_bytes (), have = 0, namelen = strlen (seg_names[0]);
@@ -703,17 +794,18 @@ run_memory_limit (void)
   int fd, log = zero_file (dir, "log", RAW_FILE_SIZE);
   size_t at;
 
-  if (buf == NULL)
+  old_values = malloc (RANGES * RANGE);
+  if (buf == NULL || old_values == NULL)
     die ("out of memory");
   snprintf (path, sizeof path, "%s/%s", dir, seg_names[0]);
   fd = open (path, O_RDWR | O_CREAT | O_EXCL, 0600);
-  if (fd < 0 || ftruncate (fd, (off_t) SEG_SIZE) != 0)
+  if (fd < 0 || ftruncate (fd, (off_t) size) != 0)
     die ("cannot create %s: %s", path, strerror (errno));
-  mem = mmap (NULL, SEG_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  mem = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (mem == MAP_FAILED)
     die ("mmap: %s", strerror (errno));
   /* Every page resident and private, as after warm_segment.  */
-  for (at = 0; at < SEG_SIZE; at += 512)
+  for (at = 0; at < size; at += 512)
     ((volatile unsigned char *) mem)[at] = mem[at];
   memset (buf, 0, LRVM_BUFFER_LIMIT);
   for (i = -warmup;; i++)
@@ -740,7 +832,9 @@ run_memory_limit (void)
       for (k = 0; k < RANGES; k++)
         {
           uint64_t x = next_random (&rng);
-          size_t o = (size_t) (x % (SEG_SIZE - RANGE));
+          size_t o = (size_t) (x % (size - RANGE));
+          if (undo)
+            memcpy (old_values + k * RANGE, mem + o, RANGE);
           memset (mem + o, (int) (x >> 56), RANGE);
           lrvm_put64 (p + 8, o);
           memcpy (p + LRVM_ENT_HDR_SIZE, seg_names[0], namelen);
@@ -756,10 +850,12 @@ run_memory_limit (void)
   if (have > 0)
     write_all (log, buf, have, off);
   deadline = now ();
-  munmap (mem, SEG_SIZE);
+  munmap (mem, size);
   close (fd);
   close (log);
   free (buf);
+  free (old_values);
+  old_values = NULL;
   drop_dir (dir);
   return (double) n / (deadline - t0);
 }
@@ -787,7 +883,8 @@ run_recovery (long n)
 
   memset (&w, 0, sizeof w);
   w.rvm = rvm;
-  w.base = map_segment (rvm, seg_names[0]);
+  w.size = seg_size;
+  w.base = map_segment (rvm, seg_names[0], seg_size);
   w.rng = 0x853c49e6748fea9bULL + (uint64_t) store_serial;
   w.commit_flags = RVM_NO_FLUSH;
   w.count = n;
@@ -826,13 +923,19 @@ runs (const struct series *s, const char *fmt)
   putchar ('\n');
 }
 
-/* A line of the table: LABEL, the median of S, UNIT, [min .. max].  */
+/* A line of the table: LABEL, the median of S, UNIT, [min .. max].  A
+   label wider than its column gets a line of its own.  */
 static void
 row (const char *label, const struct series *s, const char *fmt,
      const char *unit)
 {
   char med[32], lo[32], hi[32];
 
+  if (strlen (label) > LABEL_W)
+    {
+      printf ("   %s\n", label);
+      label = "";
+    }
   snprintf (med, sizeof med, fmt, median (s));
   snprintf (lo, sizeof lo, fmt, smin (s));
   snprintf (hi, sizeof hi, fmt, smax (s));
@@ -858,6 +961,73 @@ target (const char *label, double v, const char *fmt, const char *goal,
           verdict (v, want));
 }
 
+/* The series of the windows of one no-flush row.  */
+struct window_series
+{
+  struct series rate, truncations, blocks, records, log_start, log_end,
+    trunc_ms, trunc_share;
+};
+
+static void
+add_window (struct window_series *s, const struct window *w)
+{
+  add (&s->rate, w->rate);
+  add (&s->truncations, w->truncations);
+  add (&s->log_start, w->log_start / 1048576.0);
+  add (&s->log_end, w->log_end / 1048576.0);
+  if (w->truncations > 0)
+    {
+      add (&s->blocks, w->blocks / w->truncations);
+      add (&s->records, w->records / w->truncations);
+    }
+  if (w->trunc_secs > 0)
+    {
+      add (&s->trunc_ms, w->trunc_secs * 1e3);
+      add (&s->trunc_share, 100.0 * w->trunc_secs / w->secs);
+    }
+}
+
+/* The lines under a no-flush row: the log file's size at both ends of
+   the window, the truncations of a window of -n commits, what a
+   truncation wrote (blocks from the segment's memory, records from the
+   log: none while the segment is mapped) and, for a cycle, the time of
+   the 64 commits that ran its truncation.  */
+static void
+window_notes (const struct window_series *s)
+{
+  double a = median (&s->log_start), b = median (&s->log_end);
+
+  if (a == b)
+    printf ("     log file %.1f MiB at the start and at the end\n", a);
+  else
+    printf ("     log file %.1f MiB at the start, %.1f MiB at the end\n", a,
+            b);
+  if (opt_count > 0)
+    row ("  truncations per run", &s->truncations, "%.0f", "");
+  if (s->blocks.n > 0)
+    printf ("     per truncation: %.0f blocks (%.1f MiB) from memory, %.0f"
+            " records from the log\n", median (&s->blocks),
+            median (&s->blocks) * 4096.0 / 1048576.0, median (&s->records));
+  if (s->trunc_ms.n > 0)
+    printf ("     truncation: %.1f ms (with the 64 commits around it), %.1f %%"
+            " of the run\n", median (&s->trunc_ms), median (&s->trunc_share));
+}
+
+/* "16 MiB" or "1536 KiB": the size of a segment.  */
+static const char *
+size_name (size_t size)
+{
+  static char buf[2][32];
+  static int k;
+
+  k = !k;
+  if (size % ((size_t) 1 << 20) == 0)
+    snprintf (buf[k], sizeof buf[k], "%zu MiB", size >> 20);
+  else
+    snprintf (buf[k], sizeof buf[k], "%zu KiB", size >> 10);
+  return buf[k];
+}
+
 static void
 usage (int status)
 {
@@ -868,21 +1038,40 @@ usage (int status)
          " limit\n"
          "  lib, raw         either half of 'durable' alone\n"
          "  group            durable commits, 4 threads (group commit)\n"
-         "  noflush          no-flush commits: default and huge truncation\n"
-         "                   threshold, no-restore, and the physical"
-         " limit\n"
-         "  noflush-default, noflush-huge, noflush-norestore, memory\n"
-         "                   one of those alone\n"
+         "  noflush          no-flush commits at the default truncation"
+         " threshold\n"
+         "                   (steady state, and the first cycle of a fresh"
+         " store),\n"
+         "                   also on a 1 MiB segment; huge threshold,"
+         " no-restore;\n"
+         "                   the physical limits, without and with old"
+         " values\n"
+         "  noflush-default  default threshold: steady state and first"
+         " cycle\n"
+         "  noflush-cache    default threshold, steady state, 1 MiB"
+         " segment\n"
+         "  noflush-huge, noflush-norestore\n"
+         "                   huge threshold, without and with"
+         " RVM_NO_RESTORE\n"
+         "  memory           the physical limits, both segment sizes\n"
          "  recovery         recovery time of logs of N records\n"
          "Options:\n"
-         "  -t SECONDS  length of each timed run (default 1.5); a run at the\n"
-         "              default threshold lasts one truncation cycle, and\n"
-         "              a durable run is cut in 5 slices of each kind\n"
+         "  -t SECONDS  length of each timed run (default 1.5); a run at"
+         " the default\n"
+         "              threshold lasts one truncation cycle instead (the"
+         " second\n"
+         "              of a fresh store, or its first); a durable run is"
+         " cut in\n"
+         "              5 slices of each kind\n"
          "  -r REPEATS  runs per figure; the median is shown (default 3)\n"
-         "  -n COUNT    commits per run instead (per thread in 'group')\n"
+         "  -n COUNT    commits per run instead (per thread in 'group');"
+         " a steady-state\n"
+         "              run then starts after the first automatic"
+         " truncation\n"
          "  -N LIST     log sizes of 'recovery' (default 10000,100000)\n"
-         "  -s BYTES    segment size, with K or M (default 16M; a small one\n"
-         "              fits in the cache and shows the library's own cost)\n"
+         "  -s BYTES    segment size, with K or M (default 16M); the"
+         " cache-resident\n"
+         "              no-flush rows use 1 MiB whatever -s says\n"
          "  -v          show every run\n"
          "Stores are made under $LRVM_BENCH_DIR, else $TMPDIR, else /tmp.\n",
          status ? stderr : stdout);
@@ -917,8 +1106,9 @@ static const struct
   { "lib", B_LIB },
   { "raw", B_RAW },
   { "group", B_GROUP },
-  { "noflush", B_NF_DEFAULT | B_NF_HUGE | B_NF_NORESTORE | B_MEMORY },
+  { "noflush", B_NOFLUSH },
   { "noflush-default", B_NF_DEFAULT },
+  { "noflush-cache", B_NF_CACHE },
   { "noflush-huge", B_NF_HUGE },
   { "noflush-norestore", B_NF_NORESTORE },
   { "memory", B_MEMORY },
@@ -928,9 +1118,11 @@ static const struct
 int
 main (int argc, char **argv)
 {
-  struct series lib1, raw1, pair, grp, grp_pf, gpair, nf_def, nf_tr,
-    nf_huge, nf_nr, mem;
-  double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_huge = 0;
+  struct series lib1, raw1, pair, grp, grp_pf, gpair, nf_huge, nf_nr,
+    mem_main, old_main, mem_cache, old_cache, growth_loss;
+  struct window_series steady, first, cache;
+  double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_first = 0,
+    m_cache = 0, m_huge = 0;
   const char *tmp;
   size_t j;
   int want = 0, c, i, k;
@@ -1013,7 +1205,7 @@ main (int argc, char **argv)
   printf ("  flush call     %s\n", flush_name ());
   printf ("  transaction    rvm_begin, rvm_modify of %d ranges of %d bytes"
           " at random\n                 offsets of a %zu KiB segment,"
-          " rvm_commit\n", RANGES, RANGE, SEG_SIZE >> 10);
+          " rvm_commit\n", RANGES, RANGE, seg_size >> 10);
   printf ("  log record     %zu bytes = %d header + %d x (%d entry + %zu"
           " name + %zu data)\n", record_bytes (), LRVM_REC_HDR_SIZE, RANGES,
           LRVM_ENT_HDR_SIZE, (size_t) LRVM_PAD8 (strlen (seg_names[0])),
@@ -1028,8 +1220,10 @@ main (int argc, char **argv)
   fflush (stdout);
 
   memset (&lib1, 0, sizeof lib1);
-  raw1 = pair = grp = grp_pf = gpair = nf_def = nf_tr = nf_huge = nf_nr = mem
-    = lib1;
+  raw1 = pair = grp = grp_pf = gpair = nf_huge = nf_nr = mem_main = old_main
+    = mem_cache = old_cache = growth_loss = lib1;
+  memset (&steady, 0, sizeof steady);
+  first = cache = steady;
 
   if (want & (B_LIB | B_RAW | B_GROUP))
     for (k = 0; k < opt_repeats; k++)
@@ -1098,57 +1292,104 @@ main (int argc, char **argv)
       fflush (stdout);
     }
 
-  if (want & (B_NF_DEFAULT | B_NF_HUGE | B_NF_NORESTORE | B_MEMORY))
+  if (want & B_NOFLUSH)
     {
+      char label[64];
+
       printf ("3. No-flush commits, 1 thread: rvm_commit (tid,"
               " RVM_NO_FLUSH)\n");
       fflush (stdout);
       for (k = 0; k < opt_repeats; k++)
         {
-          struct noflush_result r;
+          struct window w1, w2;
           if (want & B_NF_DEFAULT)
             {
-              r = run_noflush (0, 0, 1);
-              add (&nf_def, r.rate);
-              add (&nf_tr, r.truncations);
+              run_cycles (seg_size, &w1, &w2);
+              add_window (&first, &w1);
+              add_window (&steady, &w2);
+              add (&growth_loss, 100.0 * (1.0 - w1.rate / w2.rate));
+            }
+          if (want & B_NF_CACHE)
+            {
+              run_cycles (CACHE_SEG_SIZE, &w1, &w2);
+              add_window (&cache, &w2);
             }
           if (want & B_NF_HUGE)
-            add (&nf_huge, run_noflush (HUGE_THRESHOLD, 0, 0).rate);
+            add (&nf_huge, run_noflush (HUGE_THRESHOLD, 0).rate);
           if (want & B_NF_NORESTORE)
-            add (&nf_nr, run_noflush (HUGE_THRESHOLD, RVM_NO_RESTORE,
-                                      0).rate);
+            add (&nf_nr, run_noflush (HUGE_THRESHOLD, RVM_NO_RESTORE).rate);
           if (want & B_MEMORY)
-            add (&mem, run_memory_limit ());
+            {
+              add (&mem_main, run_memory_limit (seg_size, 0));
+              add (&old_main, run_memory_limit (seg_size, 1));
+              add (&mem_cache, run_memory_limit (CACHE_SEG_SIZE, 0));
+              add (&old_cache, run_memory_limit (CACHE_SEG_SIZE, 1));
+            }
         }
+      snprintf (label, sizeof label, "default threshold (%llu MiB), steady"
+                " state", (unsigned long long) (LRVM_DEFAULT_THRESHOLD >> 20));
+      if (want & (B_NF_DEFAULT | B_NF_HUGE | B_NF_NORESTORE | B_MEMORY))
+        printf ("   %s segment\n", size_name (seg_size));
       if (want & B_NF_DEFAULT)
         {
-          char label[64];
-          snprintf (label, sizeof label, "default threshold (%llu MiB)",
-                    (unsigned long long) (LRVM_DEFAULT_THRESHOLD >> 20));
-          row (label, &nf_def, "%.0f", "/s");
+          row (label, &steady.rate, "%.0f", "/s");
           if (opt_count == 0)
-            printf ("     (each run: one truncation cycle, %.0f MiB of records"
-                    " and their truncation)\n",
-                    (double) (LRVM_DEFAULT_THRESHOLD >> 20));
-          else
-            row ("  truncations per run", &nf_tr, "%.0f", "");
-          m_def = median (&nf_def);
+            printf ("     (each run: the second truncation cycle of a store,"
+                    " %llu MiB of records\n      and their truncation)\n",
+                    (unsigned long long) (LRVM_DEFAULT_THRESHOLD >> 20));
+          window_notes (&steady);
+          m_def = median (&steady.rate);
+          row ("first cycle of a fresh store (log growing)", &first.rate,
+               "%.0f", "/s");
+          window_notes (&first);
+          m_first = median (&first.rate);
+          if (opt_count == 0)
+            row ("  time lost to log growth", &growth_loss, "%.1f", "%");
         }
       if (want & B_NF_HUGE)
         {
-          row ("huge threshold (no truncation)", &nf_huge, "%.0f", "/s");
+          row ("huge threshold (no truncation, log growing)", &nf_huge,
+               "%.0f", "/s");
           m_huge = median (&nf_huge);
         }
-      if (m_def > 0 && m_huge > 0)
-        printf ("   %-*s %12.1f %%\n", LABEL_W, "  time lost to truncation",
-                100.0 * (1.0 - m_def / m_huge));
       if (want & B_NF_NORESTORE)
         row ("huge threshold, RVM_NO_RESTORE", &nf_nr, "%.0f", "/s");
       if (want & B_MEMORY)
-        row ("physical limit: memory + buffered pwrite", &mem, "%.0f",
-             "/s");
+        {
+          row ("physical limit: memory + buffered pwrite", &mem_main, "%.0f",
+               "/s");
+          row ("physical limit: memory with old values + buffered pwrite",
+               &old_main, "%.0f", "/s");
+        }
+      if (want & (B_NF_CACHE | B_MEMORY))
+        printf ("   %s segment (cache-resident, whatever -s says)\n",
+                size_name (CACHE_SEG_SIZE));
+      if (want & B_NF_CACHE)
+        {
+          row (label, &cache.rate, "%.0f", "/s");
+          window_notes (&cache);
+          m_cache = median (&cache.rate);
+        }
+      if (want & B_MEMORY)
+        {
+          row ("physical limit: memory + buffered pwrite", &mem_cache,
+               "%.0f", "/s");
+          row ("physical limit: memory with old values + buffered pwrite",
+               &old_cache, "%.0f", "/s");
+        }
       if (m_def > 0)
-        target ("default threshold", m_def, "%.0f", ">= 2000000", 2e6);
+        {
+          snprintf (label, sizeof label, "steady state, %s segment",
+                    size_name (seg_size));
+          target (label, m_def, "%.0f", ">= 2000000", 2e6);
+        }
+      if (m_cache > 0)
+        {
+          snprintf (label, sizeof label, "  %s segment (without cache"
+                    " misses)", size_name (CACHE_SEG_SIZE));
+          printf ("   %-*s %12.0f        information, not judged\n",
+                  LABEL_W, label, m_cache);
+        }
       printf ("\n");
       fflush (stdout);
     }
@@ -1197,12 +1438,19 @@ main (int argc, char **argv)
             verdict (median (&gpair), 3));
   if (m_def > 0)
     {
-      printf ("  no-flush, 1 thread  %8.0f commits/s: target >= 2000000 %s",
-              m_def, verdict (m_def, 2e6));
+      printf ("  no-flush, 1 thread  %8.0f commits/s, steady state, %s"
+              " segment: target >= 2000000 %s\n", m_def,
+              size_name (seg_size), verdict (m_def, 2e6));
+      printf ("                      %8.0f/s in the first cycle of a fresh"
+              " store", m_first);
       if (m_huge > 0)
-        printf ("; %.0f/s without truncation", m_huge);
+        printf (", %.0f/s without truncation", m_huge);
       printf ("\n");
     }
+  if (m_cache > 0)
+    printf ("  no-flush, 1 thread  %8.0f commits/s, steady state, %s segment"
+            " (cache-resident; not judged)\n", m_cache,
+            size_name (CACHE_SEG_SIZE));
 
   remove_tree (base_dir);
   free (base_dir);
