@@ -41,3 +41,10 @@ testsuite_lrvm_api_memtrunc_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_api_memtrunc_LDADD = $(TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/memtrunc.exp
+
+check_PROGRAMS += testsuite/lrvm.api/format
+testsuite_lrvm_api_format_SOURCES = testsuite/lrvm.api/format.c
+testsuite_lrvm_api_format_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_format_LDADD = $(CORE_TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/format.exp

@@ -1,0 +1,136 @@
+/* format.c -- the checksum and the record seal, against values computed
+   here independently: CRC32C test vectors, both implementations (the
+   processor's instruction where there is one, and the portable tables)
+   at every alignment and length up to a few records, and a sealed
+   record that checks, with the seal covering every byte but its own
+   field.  */
+
+#include <config.h>
+
+#include "lrvm-internal.h"
+#include "testlib.h"
+
+#include <string.h>
+
+/* CRC32C bit by bit, as the definition says.  */
+static uint32_t
+crc_bitwise (const unsigned char *p, size_t len)
+{
+  uint32_t c = 0xffffffffu;
+  size_t i;
+  int k;
+
+  for (i = 0; i < len; i++)
+    {
+      c ^= p[i];
+      for (k = 0; k < 8; k++)
+        c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    }
+  return ~c;
+}
+
+static void
+test_vectors (void)
+{
+  unsigned char zeros[32], ones[32], inc[32];
+  int i;
+
+  memset (zeros, 0, sizeof zeros);
+  memset (ones, 0xff, sizeof ones);
+  for (i = 0; i < 32; i++)
+    inc[i] = (unsigned char) i;
+  /* RFC 3720, appendix B.4, and the classic check value.  */
+  t_check (lrvm__crc32c (0, "123456789", 9) == 0xE3069283u,
+           "format: crc32c (\"123456789\") = e3069283");
+  t_check (lrvm__crc32c (0, zeros, 32) == 0x8A9136AAu
+           && lrvm__crc32c (0, ones, 32) == 0x62A8AB43u
+           && lrvm__crc32c (0, inc, 32) == 0x46DD794Eu,
+           "format: crc32c of the RFC 3720 test vectors");
+  t_check (lrvm__crc32c_portable (0, "123456789", 9) == 0xE3069283u
+           && lrvm__crc32c_portable (0, inc, 32) == 0x46DD794Eu,
+           "format: the portable crc32c gives the same vectors");
+}
+
+static void
+test_lengths (void)
+{
+  static unsigned char buf[1100];
+  uint64_t rng = t_seed ("format lengths");
+  size_t off, len, bad = 0, split = 0;
+
+  for (off = 0; off < sizeof buf; off++)
+    buf[off] = (unsigned char) t_rand (&rng);
+  for (off = 0; off < 8; off++)
+    for (len = 0; len <= 1024; len++)
+      {
+        uint32_t want = crc_bitwise (buf + off, len);
+        size_t cut = len / 3;
+        if (lrvm__crc32c (0, buf + off, len) != want
+            || lrvm__crc32c_portable (0, buf + off, len) != want)
+          bad++;
+        if (lrvm__crc32c (lrvm__crc32c (0, buf + off, cut), buf + off + cut,
+                          len - cut) != want)
+          split++;
+      }
+  t_check (bad == 0, "format: both crc32c implementations agree with the"
+           " definition at 8 alignments and lengths 0 to 1024 (%zu"
+           " differ)", bad);
+  t_check (split == 0, "format: a crc32c extended over two pieces equals"
+           " the crc32c of the whole (%zu differ)", split);
+}
+
+/* A record of one entry: its checksum is CRC32C of the record with the
+   checksum field zeroed; it checks; any changed byte outside the field
+   makes it fail.  */
+static void
+test_seal (void)
+{
+  unsigned char rec[32 + 16 + 8 + 104], copy[sizeof rec];
+  size_t len = sizeof rec, i, missed = 0;
+  uint32_t want;
+
+  memset (rec, 0, sizeof rec);
+  lrvm_put32 (rec, LRVM_REC_MAGIC);
+  lrvm_put16 (rec + 4, LRVM_FORMAT_MAJOR);
+  lrvm_put32 (rec + 8, (uint32_t) len);
+  lrvm_put64 (rec + 16, 77);
+  lrvm_put32 (rec + 24, 5);
+  lrvm_put32 (rec + 28, 1);
+  lrvm_put16 (rec + 32, 3);
+  lrvm_put32 (rec + 36, 100);
+  lrvm_put64 (rec + 40, 4000);
+  memcpy (rec + 48, "seg", 3);
+  for (i = 0; i < 100; i++)
+    rec[56 + i] = (unsigned char) (i * 7 + 1);
+  lrvm__record_seal (rec, len);
+  memcpy (copy, rec, len);
+  memset (copy + 12, 0, 4);
+  want = crc_bitwise (copy, len);
+  t_check (lrvm_get32 (rec + 12) == want, "format: the seal is the crc32c"
+           " of the record with its field zeroed (%08x, want %08x)",
+           (unsigned) lrvm_get32 (rec + 12), (unsigned) want);
+  t_check (lrvm__record_check (rec, len, 77, 5) == len,
+           "format: a sealed record checks");
+  for (i = 0; i < len; i++)
+    {
+      if (i >= 12 && i < 16)
+        continue;
+      memcpy (copy, rec, len);
+      copy[i] ^= 0x10;
+      lrvm__record_seal (copy, len);
+      if (lrvm_get32 (copy + 12) == lrvm_get32 (rec + 12))
+        missed++;
+    }
+  t_check (missed == 0, "format: the seal changes when any byte outside"
+           " its field does (%zu unchanged)", missed);
+}
+
+int
+main (int argc, char **argv)
+{
+  t_init (argc, argv);
+  test_vectors ();
+  test_lengths ();
+  test_seal ();
+  return t_done ();
+}
