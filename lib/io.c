@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef O_CLOEXEC
@@ -80,6 +81,54 @@ lrvm__write_at (int fd, const void *buf, size_t len, uint64_t off)
           return -1;
         }
       done += (size_t) n;
+    }
+  return 0;
+}
+
+/* Write the COUNT buffers of IOV one after the other at OFF, with as
+   few writev calls as the system allows (IOV is changed).  The
+   descriptor's offset moves: FD must be one no other thread uses.  */
+int
+lrvm__writev_at (int fd, struct iovec *iov, int count, uint64_t off)
+{
+  int e;
+
+  if ((e = LRVM_FAILPOINT ("io.write")) != 0)
+    {
+      errno = e;
+      return -1;
+    }
+  while (count > 0 && iov->iov_len == 0)
+    iov++, count--;
+  while (count > 0)
+    {
+      ssize_t n;
+      if (lseek (fd, (off_t) off, SEEK_SET) == (off_t) -1)
+        return -1;
+      n = writev (fd, iov, count);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      if (n == 0)
+        {
+          errno = EIO;
+          return -1;
+        }
+      off += (uint64_t) n;
+      while (count > 0 && (size_t) n >= iov->iov_len)
+        {
+          n -= (ssize_t) iov->iov_len;
+          iov++;
+          count--;
+        }
+      if (count > 0)
+        {
+          iov->iov_base = (char *) iov->iov_base + n;
+          iov->iov_len -= (size_t) n;
+        }
     }
   return 0;
 }

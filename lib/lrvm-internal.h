@@ -65,6 +65,8 @@ int lrvm__open_at (int dirfd, const char *name, int flags, mode_t mode);
 int lrvm__read_at (int fd, void *buf, size_t len, uint64_t off,
                    size_t *got);
 int lrvm__write_at (int fd, const void *buf, size_t len, uint64_t off);
+struct iovec;
+int lrvm__writev_at (int fd, struct iovec *iov, int count, uint64_t off);
 int lrvm__file_size (int fd, uint64_t *size);
 int lrvm__resize (int fd, uint64_t size);
 int lrvm__unlink_at (int dirfd, const char *name);
@@ -79,6 +81,8 @@ int lrvm__zero_fill (int fd, uint64_t from, uint64_t to, int flush);
 int lrvm__open_range_durable (int dirfd, const char *name);
 int lrvm__write_durable (int fd, int dfd, const void *buf, size_t len,
                          uint64_t off);
+int lrvm__writev_durable (int fd, int dfd, struct iovec *iov, int count,
+                          uint64_t off);
 const char *lrvm__sync_method (void);
 
 /* Locks: lock.c.  Take the store lock on FD, or fail with EWOULDBLOCK;

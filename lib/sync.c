@@ -1,8 +1,8 @@
 /* sync.c -- the only file that knows how to make data durable.
    configure chose the flush call (LRVM_SYNC_*) and the O_DSYNC flag;
    everything else in the library calls lrvm__flush, lrvm__flush_dir,
-   lrvm__dsync_flag, lrvm__zero_fill, lrvm__open_range_durable and
-   lrvm__write_durable.  */
+   lrvm__dsync_flag, lrvm__zero_fill, lrvm__open_range_durable,
+   lrvm__write_durable and lrvm__writev_durable.  */
 
 #include "lrvm-internal.h"
 
@@ -131,6 +131,20 @@ lrvm__write_durable (int fd, int dfd, const void *buf, size_t len,
   if (dfd >= 0)
     return lrvm__write_at (dfd, buf, len, off);
   if (lrvm__write_at (fd, buf, len, off) != 0)
+    return -1;
+  return lrvm__flush (fd);
+}
+
+/* The same for the COUNT buffers of IOV, written one after the other
+   (IOV is changed).  DFD's offset moves: only one thread may use it at
+   a time.  */
+int
+lrvm__writev_durable (int fd, int dfd, struct iovec *iov, int count,
+                      uint64_t off)
+{
+  if (dfd >= 0)
+    return lrvm__writev_at (dfd, iov, count, off);
+  if (lrvm__writev_at (fd, iov, count, off) != 0)
     return -1;
   return lrvm__flush (fd);
 }

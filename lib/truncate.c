@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 int
 lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
@@ -156,26 +157,33 @@ write_from_memory (struct lrvm_store *s, struct lrvm_seg *g,
 }
 
 /* A checkpoint being written: records holding the current value of
-   every changed block, staged in BUF and written durably at OFF.  */
-#define CKPT_CHUNK ((size_t) 1 << 20)
+   every changed block, each gathered from a staged header and the
+   segment's memory, written durably at OFF by one writev per CKPT_IOV
+   buffers.  */
+#define CKPT_IOV 1024
 #define CKPT_RUN (((size_t) 256 << 10) >> LRVM_DIRTY_SHIFT)
+#define CKPT_HDR (LRVM_REC_HDR_SIZE + LRVM_ENT_HDR_SIZE \
+                  + LRVM_PAD8 (LRVM_NAME_MAX))
 
 struct ckpt
 {
-  unsigned char *buf;
-  size_t len;                   /* staged bytes */
-  uint64_t off;                 /* where BUF goes in the log */
+  struct iovec iov[CKPT_IOV];
+  unsigned char hdr[CKPT_IOV / 2][CKPT_HDR];
+  int niov, nhdr;
+  uint64_t len;                 /* bytes gathered */
+  uint64_t off;                 /* where they go in the log */
   uint64_t seq;                 /* the next record's */
   uint32_t epoch;
 };
 
-/* Write the staged records durably, growing the log first if needed.  */
+/* Write the gathered records durably, growing the log first if
+   needed.  */
 static int
 ckpt_write (struct lrvm_store *s, struct ckpt *c)
 {
   struct lrvm_log *L = &s->log;
 
-  if (c->len == 0)
+  if (c->niov == 0)
     return 0;
   if (c->off + c->len > L->file_size)
     {
@@ -185,28 +193,33 @@ ckpt_write (struct lrvm_store *s, struct ckpt *c)
         return errno;
       L->file_size = want;
     }
-  if (lrvm__write_durable (L->fd, L->dfd, c->buf, c->len, c->off) != 0)
+  if (lrvm__writev_durable (L->fd, L->dfd, c->iov, c->niov, c->off) != 0)
     return errno;
   c->off += c->len;
   c->len = 0;
+  c->niov = c->nhdr = 0;
   return 0;
 }
 
-/* Stage one record holding G's bytes [OFF, OFF+LEN).  */
+/* Gather one record holding G's bytes [OFF, OFF+LEN).  */
 static int
 ckpt_run (struct lrvm_store *s, struct lrvm_seg *g, size_t off, size_t len,
           void *arg)
 {
+  static const unsigned char zeros[8];
   struct ckpt *c = arg;
-  size_t name = LRVM_PAD8 (g->namelen);
-  size_t rlen = LRVM_REC_HDR_SIZE + LRVM_ENT_HDR_SIZE + name + LRVM_PAD8 (len);
+  size_t hlen = LRVM_REC_HDR_SIZE + LRVM_ENT_HDR_SIZE
+                + LRVM_PAD8 (g->namelen);
+  size_t pad = LRVM_PAD8 (len) - len, rlen = hlen + len + pad;
+  const unsigned char *data = (const unsigned char *) g->base + off;
   unsigned char *p, *e;
+  uint32_t crc;
   int r;
 
-  if (c->len + rlen > CKPT_CHUNK && (r = ckpt_write (s, c)) != 0)
+  if (c->niov + 3 > CKPT_IOV && (r = ckpt_write (s, c)) != 0)
     return r;
-  p = c->buf + c->len;
-  memset (p, 0, rlen);
+  p = c->hdr[c->nhdr++];
+  memset (p, 0, hlen);
   lrvm_put32 (p, LRVM_REC_MAGIC);
   lrvm_put16 (p + 4, LRVM_FORMAT_MAJOR);
   lrvm_put32 (p + 8, (uint32_t) rlen);
@@ -218,8 +231,21 @@ ckpt_run (struct lrvm_store *s, struct lrvm_seg *g, size_t off, size_t len,
   lrvm_put32 (e + 4, (uint32_t) len);
   lrvm_put64 (e + 8, off);
   memcpy (e + LRVM_ENT_HDR_SIZE, g->name, g->namelen);
-  memcpy (e + LRVM_ENT_HDR_SIZE + name, (const char *) g->base + off, len);
-  lrvm__record_seal (p, rlen);
+  /* The checksum of the record with its own field zero, as
+     lrvm__record_seal computes it over a record in one piece.  */
+  crc = lrvm__crc32c (0, p, hlen);
+  crc = lrvm__crc32c (crc, data, len);
+  crc = lrvm__crc32c (crc, zeros, pad);
+  lrvm_put32 (p + 12, crc);
+  c->iov[c->niov].iov_base = p;
+  c->iov[c->niov++].iov_len = hlen;
+  c->iov[c->niov].iov_base = (void *) data;
+  c->iov[c->niov++].iov_len = len;
+  if (pad > 0)
+    {
+      c->iov[c->niov].iov_base = (void *) zeros;
+      c->iov[c->niov++].iov_len = pad;
+    }
   c->len += rlen;
   return 0;
 }
@@ -239,23 +265,26 @@ truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
   struct lrvm_log *L = &s->log;
   struct lrvm_header h = L->hdr;
   struct lrvm_seg *g;
-  struct ckpt c;
-  uint64_t records, counted = 0;
+  struct ckpt *c;
+  uint64_t records, counted = 0, end, next_seq;
   int r = 0, e;
 
-  c.buf = malloc (CKPT_CHUNK);
-  if (c.buf == NULL)
+  c = malloc (sizeof *c);
+  if (c == NULL)
     return lrvm__error (s->opt.verbose, RVM_ENOMEM, "out of memory");
-  c.len = 0;
-  c.off = L->tail;
-  c.seq = L->next_seq;
-  c.epoch = h.epoch + 1;
+  c->niov = c->nhdr = 0;
+  c->len = 0;
+  c->off = L->tail;
+  c->seq = L->next_seq;
+  c->epoch = h.epoch + 1;
   for (g = s->segs; g != NULL && r == 0; g = g->next)
     if (g->logged)
-      r = each_run (s, g, CKPT_RUN, ckpt_run, &c, &counted);
+      r = each_run (s, g, CKPT_RUN, ckpt_run, c, &counted);
   if (r == 0)
-    r = ckpt_write (s, &c);
-  free (c.buf);
+    r = ckpt_write (s, c);
+  end = c->off;
+  next_seq = c->seq;
+  free (c);
   if (r == 0)
     r = LRVM_FAILPOINT ("truncate.after_checkpoint");
   if (r != 0)
@@ -271,13 +300,13 @@ truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
     return lrvm__syserr (s->opt.verbose, e, "truncate");
   pthread_mutex_lock (&L->mu);
   L->hdr = h;
-  L->next_seq = L->written_seq = L->durable_seq = c.seq;
+  L->next_seq = L->written_seq = L->durable_seq = next_seq;
   pthread_mutex_unlock (&L->mu);
   for (g = s->segs; g != NULL && r == 0; g = g->next)
     if (g->logged)
       r = write_from_memory (s, g, blocks);
   if (r == 0)
-    r = lrvm__apply_and_reset (s, c.off, c.seq, 1, NULL, 1, &records);
+    r = lrvm__apply_and_reset (s, end, next_seq, 1, NULL, 1, &records);
   return r;
 }
 
