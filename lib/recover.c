@@ -126,10 +126,11 @@ lrvm__now_usec (void)
    header slot that started that epoch was damaged after it was written
    (records of an epoch are only written once its header is durable):
    move H to that record and return 1.  Otherwise return 0.  This keeps
-   a damaged newest slot from hiding records that check.  */
+   a damaged newest slot from hiding records that check.  If SEQ is not
+   NULL, the record must also have the sequence number *SEQ.  */
 static int
 newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
-                struct lrvm_header *h)
+                struct lrvm_header *h, const uint64_t *want)
 {
   unsigned char hd[LRVM_REC_HDR_SIZE], *rec;
   uint64_t seq;
@@ -145,7 +146,7 @@ newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
   seq = lrvm_get64 (hd + 16);
   len = lrvm_get32 (hd + 8);
   if ((int32_t) (epoch - h->epoch) <= 0 || len > file_size - off
-      || len < LRVM_REC_HDR_SIZE)
+      || len < LRVM_REC_HDR_SIZE || (want != NULL && seq != *want))
     return 0;
   rec = malloc (len);
   if (rec == NULL)
@@ -163,9 +164,14 @@ newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
 
 /* Move the header H read from the log FD forward past any damaged
    newest slot: while a valid record of a newer epoch starts where the
-   live records of H end, continue from it.  *ADOPTED tells whether H
-   moved.  Returns 0, RVM_EIO or RVM_ENOMEM.  Recovery and every reader
-   of the log see the same live records this way.  */
+   live records of H end, continue from it.  A header that a truncation
+   by checkpoint wrote starts its log at the checkpoint, after the old
+   records; the empty log that truncation started next is back at the
+   start of the data, so a record there of a newer epoch, numbered
+   right after the checkpoint's, continues it too (the segment files
+   already hold the checkpoint then).  *ADOPTED tells whether H moved.
+   Returns 0, RVM_EIO or RVM_ENOMEM.  Recovery and every reader of the
+   log see the same live records this way.  */
 int
 lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
                   int *adopted)
@@ -180,7 +186,10 @@ lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
                           &torn);
       if (r != 0)
         return r;
-      if (!newer_epoch_at (fd, file_size, end, h))
+      if (!newer_epoch_at (fd, file_size, end, h, NULL)
+          && (h->head_off == LRVM_LOG_DATA_START
+              || !newer_epoch_at (fd, file_size, LRVM_LOG_DATA_START, h,
+                                  &next_seq)))
         return 0;
       *adopted = 1;
     }

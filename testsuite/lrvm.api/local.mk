@@ -38,7 +38,7 @@ EXTRA_DIST += testsuite/lrvm.api/bigseg.exp
 check_PROGRAMS += testsuite/lrvm.api/memtrunc
 testsuite_lrvm_api_memtrunc_SOURCES = testsuite/lrvm.api/memtrunc.c
 testsuite_lrvm_api_memtrunc_CPPFLAGS = $(TEST_CPPFLAGS)
-testsuite_lrvm_api_memtrunc_LDADD = $(TESTLIBS)
+testsuite_lrvm_api_memtrunc_LDADD = $(CORE_TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/memtrunc.exp
 

@@ -8,14 +8,16 @@
 
 #include <config.h>
 
-#include <lrvm.h>
+#include "lrvm-internal.h"
 #include "testlib.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Not a multiple of the block: the last block is partial.  */
@@ -334,6 +336,84 @@ test_checkpoint (void)
   ok (rvm_close (rvm), "rvm_close");
 }
 
+/* The writer of test_lost_slot: no-flush commits, a truncation by
+   checkpoint, then one durable commit of a marker; it dies without
+   closing.  Exit status 3 if the truncation was not a checkpoint.  */
+static int
+lost_slot_writer (void *arg)
+{
+  rvm_t rvm;
+  struct rvm_statistics st;
+  void *base;
+  trans_t tid;
+  int i;
+
+  (void) arg;
+  ok (rvm_open (dir, NULL, &rvm), "rvm_open");
+  ok (rvm_map_segment (rvm, "lost", SEGSIZE, &base, NULL), "rvm_map");
+  for (i = 0; i < 400; i++)
+    put (rvm, base, (size_t) (i * 37) % 2000, 200, i & 0xff);
+  ok (rvm_truncate (rvm), "rvm_truncate");
+  st = stats (rvm);
+  ok (rvm_begin (rvm, 1, &base, 0, &tid), "rvm_begin");
+  ok (rvm_modify (tid, base, 50000, 6), "rvm_modify");
+  memcpy ((char *) base + 50000, "MARKER", 6);
+  ok (rvm_commit (tid, 0), "rvm_commit");
+  _exit (st.checkpoints == 1 ? 0 : 3);
+}
+
+/* After a truncation by checkpoint, the older header slot holds the
+   checkpoint's header, whose log starts after the old records.  If the
+   newest slot is then damaged, recovery must still find the records of
+   the log that truncation started, at the start of the data.  */
+static void
+test_lost_slot (void)
+{
+  unsigned char slots[2 * LRVM_HDR_SLOT_SIZE], want[SEGSIZE];
+  struct lrvm_header h[2];
+  char path[4096], how[64];
+  int fd, st, k, newest = -1, i;
+  void *base;
+  rvm_t rvm;
+  pid_t pid;
+
+  pid = t_fork (lost_slot_writer, NULL);
+  t_wait (pid, &st, how, sizeof how);
+  t_check (WIFEXITED (st) && WEXITSTATUS (st) == 0, "memtrunc: lost slot:"
+           " the writer truncated by checkpoint and committed (%s)", how);
+  snprintf (path, sizeof path, "%s/.lrvm-log", dir);
+  fd = open (path, O_RDWR);
+  if (fd < 0 || pread (fd, slots, sizeof slots, 0) != (ssize_t) sizeof slots)
+    t_bail ("cannot read %s", path);
+  for (k = 0; k < 2; k++)
+    if (lrvm__header_decode (slots + k * LRVM_HDR_SLOT_SIZE, &h[k]) == 0
+        && (newest < 0 || h[k].generation > h[newest].generation))
+      newest = k;
+  t_check (newest >= 0 && h[1 - newest].head_off != LRVM_LOG_DATA_START
+           && h[newest].head_off == LRVM_LOG_DATA_START,
+           "memtrunc: lost slot: the older slot holds the checkpoint's"
+           " header, the newest an empty log at the start of the data");
+  if (newest < 0)
+    t_bail ("no header slot decodes");
+  slots[newest * LRVM_HDR_SLOT_SIZE + 40] ^= 0x5a;
+  if (pwrite (fd, slots, sizeof slots, 0) != (ssize_t) sizeof slots)
+    t_bail ("cannot write %s", path);
+  close (fd);
+
+  memset (want, 0, sizeof want);
+  for (i = 0; i < 400; i++)
+    memset (want + (i * 37) % 2000, i & 0xff, 200);
+  memcpy (want + 50000, "MARKER", 6);
+  rvm = open_store ();
+  ok (rvm_map_segment (rvm, "lost", SEGSIZE, &base, NULL), "rvm_map");
+  t_check (memcmp (base, want, SEGSIZE) == 0,
+           "memtrunc: lost slot: recovery finds the checkpoint's state and"
+           " the durable commit after it");
+  ok (rvm_close (rvm), "rvm_close");
+  t_check (file_is ("lost", want, SEGSIZE),
+           "memtrunc: lost slot: the segment file holds them too");
+}
+
 /* Automatic truncation takes the same way: a small threshold (but more
    than the segment's size, so that checkpoints are the cheaper way),
    many commits, and the file equals memory at the end.  */
@@ -380,6 +460,7 @@ main (int argc, char **argv)
   test_unmapped ();
   test_diverged ();
   test_checkpoint ();
+  test_lost_slot ();
   test_automatic ();
   t_rmdir (dir);
   return t_done ();
