@@ -410,7 +410,12 @@ worker_run (void *arg)
         n++;
       }
     while (now () < deadline);
-  if (w->commit_flags & RVM_NO_FLUSH)
+  /* Make the window's commits durable inside it.  A cycle's window
+     ends with the truncation that did so (all but the few commits
+     after it in the last 64): no rvm_flush, which would only write
+     the log's abandoned records, left in the page cache by a
+     truncation by checkpoint.  */
+  if ((w->commit_flags & RVM_NO_FLUSH) && !(w->cycle && w->count == 0))
     check_rvm (rvm_flush (w->rvm), "rvm_flush");
   w->t1 = now ();
   w->done = n;
@@ -724,9 +729,10 @@ noflush_worker (struct worker *w, const char *dir, uint64_t threshold,
    cost, since automatic truncation keeps the log's space.  *STEADY is
    the next cycle, which reuses that space as a running program does.
    A cycle's window runs from the first commit after a truncation (the
-   worker sees one within 64 commits) to the end of the next, then
-   rvm_flush.  With -n, each window is COUNT commits instead, and the
-   steady one begins after the first automatic truncation.  */
+   worker sees one within 64 commits) to the end of the next, which
+   makes the window's commits durable.  With -n, each window is COUNT
+   commits instead, ended by rvm_flush, and the steady one begins after
+   the first automatic truncation.  */
 static void
 run_cycles (size_t size, struct window *first, struct window *steady)
 {
@@ -1377,18 +1383,21 @@ main (int argc, char **argv)
           row ("physical limit: memory with old values + buffered pwrite",
                &old_cache, "%.0f", "/s");
         }
+      /* Both are judged: the cache-resident segment measures the
+         library's own cost per commit, the main one adds what random
+         offsets in a larger segment cost (cache misses, and every
+         truncation writing most of the segment).  */
+      if (m_cache > 0)
+        {
+          snprintf (label, sizeof label, "steady state, %s segment"
+                    " (cache-resident)", size_name (CACHE_SEG_SIZE));
+          target (label, m_cache, "%.0f", ">= 2000000", 2e6);
+        }
       if (m_def > 0)
         {
           snprintf (label, sizeof label, "steady state, %s segment",
                     size_name (seg_size));
           target (label, m_def, "%.0f", ">= 2000000", 2e6);
-        }
-      if (m_cache > 0)
-        {
-          snprintf (label, sizeof label, "  %s segment (without cache"
-                    " misses)", size_name (CACHE_SEG_SIZE));
-          printf ("   %-*s %12.0f        information, not judged\n",
-                  LABEL_W, label, m_cache);
         }
       printf ("\n");
       fflush (stdout);
@@ -1449,8 +1458,8 @@ main (int argc, char **argv)
     }
   if (m_cache > 0)
     printf ("  no-flush, 1 thread  %8.0f commits/s, steady state, %s segment"
-            " (cache-resident; not judged)\n", m_cache,
-            size_name (CACHE_SEG_SIZE));
+            " (cache-resident): target >= 2000000 %s\n", m_cache,
+            size_name (CACHE_SEG_SIZE), verdict (m_cache, 2e6));
 
   remove_tree (base_dir);
   free (base_dir);
