@@ -606,6 +606,24 @@ lrvm__log_exclusive (struct lrvm_store *s, int durable)
   return r;
 }
 
+/* With the log held (lrvm__log_exclusive), make every written record
+   durable.  */
+int
+lrvm__log_flush_held (struct lrvm_store *s)
+{
+  struct lrvm_log *L = &s->log;
+
+  if (s->opt.sync_mode == RVM_SYNC_FLUSH && L->durable_seq < L->written_seq
+      && lrvm__flush (L->fd) != 0)
+    return lrvm__syserr (s->opt.verbose, errno, "cannot flush the log of %s",
+                         s->path);
+  pthread_mutex_lock (&L->mu);
+  L->durable_seq = L->written_seq;
+  L->flushed_off = L->tail;
+  pthread_mutex_unlock (&L->mu);
+  return 0;
+}
+
 void
 lrvm__log_release (struct lrvm_store *s)
 {

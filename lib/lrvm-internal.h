@@ -252,6 +252,7 @@ int lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t,
 int lrvm__log_flush (struct lrvm_store *s);
 int lrvm__log_truncate_wanted (struct lrvm_store *s);
 int lrvm__log_exclusive (struct lrvm_store *s, int durable);
+int lrvm__log_flush_held (struct lrvm_store *s);
 void lrvm__log_release (struct lrvm_store *s);
 int lrvm__log_write_header (struct lrvm_store *s, struct lrvm_header *h);
 int lrvm__log_read_header (int fd, struct lrvm_header *h);

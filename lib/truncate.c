@@ -324,18 +324,20 @@ want_checkpoint (struct lrvm_store *s)
 
   if (s->opt.sync_mode != RVM_SYNC_FLUSH || L->dfd < 0)
     return 0;
+  /* LOGGED and NDIRTY change under the log mutex as commits append
+     (before the caller holds the log).  */
+  pthread_mutex_lock (&L->mu);
   for (g = s->segs; g != NULL; g = g->next)
     if (g->logged)
       {
         if (!from_memory (g))
-          return 0;
+          break;
         bytes += (uint64_t) g->ndirty << LRVM_DIRTY_SHIFT;
         n++;
       }
-  pthread_mutex_lock (&L->mu);
   unflushed = L->tail + L->buf_len - L->flushed_off;
-  if (n != L->names.n)
-    unflushed = 0;              /* an unmapped segment has records */
+  if (g != NULL || n != L->names.n)
+    unflushed = 0;              /* a segment must come from the log */
   pthread_mutex_unlock (&L->mu);
   return bytes < unflushed;
 }
@@ -368,6 +370,23 @@ lrvm__truncate_locked (struct lrvm_store *s, int shrink)
   if ((r = lrvm__log_exclusive (s, !ckpt)) != 0)
     return r;
   if (ckpt)
+    {
+      /* Commits that were still appending may have brought records of
+         a segment that must come from the log: then flush it after
+         all.  */
+      size_t n = 0;
+      for (g = s->segs; g != NULL; g = g->next)
+        if (g->logged && (n++, !from_memory (g)))
+          break;
+      if (g != NULL || n != L->names.n)
+        {
+          ckpt = 0;
+          r = lrvm__log_flush_held (s);
+        }
+    }
+  if (r != 0)
+    ;
+  else if (ckpt)
     r = truncate_by_checkpoint (s, &blocks);
   else
     {
