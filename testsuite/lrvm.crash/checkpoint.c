@@ -203,6 +203,7 @@ struct status
 
 static struct status *status;
 static char status_path[4200];
+static const char *tool;        /* the lrvm command */
 
 struct writer
 {
@@ -498,8 +499,6 @@ killed (int st)
 
 /* --- the tool -------------------------------------------------------- */
 
-static const char *tool;
-
 /* Run "TOOL CMD DIR"; its standard output (at most SIZE - 1 bytes) in
    OUT.  Returns its exit status, or -1 if it did not exit.  */
 static int
@@ -550,7 +549,8 @@ head_offset (const char *out, const char *prefix)
   while (p != NULL && *p != '\0')
     {
       const char *e = strchr (p, '\n'), *h;
-      if (strncmp (p, prefix, n) == 0 && (h = strstr (p, "head offset ")) != NULL
+      if (strncmp (p, prefix, n) == 0
+          && (h = strstr (p, "head offset ")) != NULL
           && (e == NULL || h < e))
         return strtoll (h + 12, NULL, 10);
       p = e ? e + 1 : NULL;
@@ -600,11 +600,11 @@ count_passage (const char *name)
    to truncations: in the window of a no-flush commit ("#c I 0") or of
    an rvm_truncate ("#t I 0"), all of them (the commit itself writes
    nothing); in that of a durable commit ("#c I 1"), those after its
-   flush; none in that of an rvm_flush ("#f").  A passage is exact once the truncation has written
-   every record (after a commit.after_write in the window, or in a
-   durable commit's window): a kill then leaves all of them in the
-   file.  Returns the number of truncation windows, and of those that
-   were checkpoints in *NCKPT.  */
+   flush; none in that of an rvm_flush ("#f").  A passage is exact
+   once the truncation has written every record (after a
+   commit.after_write in the window, or in a durable commit's window):
+   a kill then leaves all of them in the file.  Returns the number of
+   truncation windows, and of those that were checkpoints in *NCKPT.  */
 static int
 load_list (const char *path, int *nckpt)
 {
