@@ -250,15 +250,21 @@ ckpt_run (struct lrvm_store *s, struct lrvm_seg *g, size_t off, size_t len,
   return 0;
 }
 
-/* Truncate by checkpoint: append to the log, in the next epoch,
-   records holding the current value of every changed block of every
-   segment in the log (all mapped, all from_memory), and make only them
-   durable; point the header at them; then write the blocks to the
-   segment files and start an empty log.  A crash at any point replays
-   either the old log (segment files untouched yet) or the checkpoint
-   (whole blocks over whatever the files hold), so the log's own
-   records never need to reach the disk: a run of no-flush commits
-   costs its changed blocks twice instead of every record once.  */
+/* Truncate by checkpoint: append to the log, after its last record
+   and in its epoch, records holding the current value of every changed
+   block of every segment in the log (all mapped, all from_memory), and
+   make only them durable; point the header at them; then write the
+   blocks to the segment files and start an empty log.  A crash at any
+   point replays either the old log (segment files untouched yet),
+   then whatever part of the checkpoint it reaches (the values the old
+   records end with, so any prefix of it changes nothing), or, once the
+   header points at it, the checkpoint alone (whole blocks over
+   whatever the files hold).  So the log's own records never need to
+   reach the disk: a run of no-flush commits costs its changed blocks
+   twice instead of every record once.  The checkpoint must not be in
+   a newer epoch: recovery adopts records of a newer epoch that begin
+   where the live ones end (lrvm__log_follow), and would replay the
+   first writes of a checkpoint cut short instead of the old log.  */
 static int
 truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
 {
@@ -276,7 +282,7 @@ truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
   c->len = 0;
   c->off = L->tail;
   c->seq = L->next_seq;
-  c->epoch = h.epoch + 1;
+  c->epoch = h.epoch;
   for (g = s->segs; g != NULL && r == 0; g = g->next)
     if (g->logged)
       r = each_run (s, g, CKPT_RUN, ckpt_run, c, &counted);
@@ -293,7 +299,6 @@ truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
   h.generation++;
   h.head_seq = L->next_seq;
   h.head_off = L->tail;
-  h.epoch++;
   if ((r = lrvm__log_write_header (s, &h)) != 0)
     return r;
   if ((e = LRVM_FAILPOINT ("truncate.after_checkpoint_header")) != 0)

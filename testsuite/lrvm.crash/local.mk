@@ -28,3 +28,12 @@ testsuite_lrvm_crash_failpoints_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_crash_failpoints_LDADD = $(TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.crash/failpoints.exp
+
+check_PROGRAMS += testsuite/lrvm.crash/checkpoint
+testsuite_lrvm_crash_checkpoint_SOURCES = testsuite/lrvm.crash/checkpoint.c
+testsuite_lrvm_crash_checkpoint_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_crash_checkpoint_LDADD = $(TESTLIBS)
+# It runs the lrvm tool on a store killed after a checkpoint's header.
+EXTRA_testsuite_lrvm_crash_checkpoint_DEPENDENCIES = tools/lrvm$(EXEEXT)
+
+EXTRA_DIST += testsuite/lrvm.crash/checkpoint.exp

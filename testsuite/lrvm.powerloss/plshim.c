@@ -13,17 +13,22 @@
      names) and every size change (ftruncate, fallocate,
      posix_fallocate, open with O_TRUNC) of a file is pending until an
      fsync or fdatasync of that file (or sync, syncfs), which makes all
-     of the file's pending changes durable.  A write on a descriptor
-     opened with O_DSYNC or O_SYNC counts as a write and an fdatasync
-     (so it makes earlier pending writes of the file durable too, which
-     a real disk need not do).
+     of the file's pending changes durable.
+   - A write on a descriptor opened with O_DSYNC or O_SYNC is durable
+     once it returns, and only it, as POSIX says: the file's other
+     pending changes stay pending, those before it as well as those
+     after.  It stays in order among them, so an earlier pending write
+     that the crash keeps cannot overwrite it, and a later one can; the
+     file is at least long enough to hold it, unless a later pending
+     size change that the crash keeps cuts it.
    - Directory changes (a file created by open, a rename, an unlink)
      are pending until an fsync of the directory.  fsync of a file
      never makes its name durable.
    - At the crash, the state is built from the durable image: each
      pending write, in order, is dropped, kept, or torn (each of its
      512-byte sectors, aligned on file offsets, kept or not), with
-     equal chances; each pending size change is kept or dropped; a
+     equal chances, except those made durable by O_DSYNC, which are
+     kept whole; each pending size change is kept or dropped; a
      random prefix of the pending directory changes is kept, as a
      journaling file system that commits metadata in order would.
      Bytes kept past the end extend the file, any gap reads as zeros.
@@ -126,12 +131,14 @@ static struct
 /* ---- The model. ---- */
 
 /* A pending change of a file: a write of LEN bytes at OFF, or (DATA
-   NULL) a change of size to OFF.  */
+   NULL) a change of size to OFF.  A write is DURABLE if it went
+   through an O_DSYNC descriptor and returned: the crash keeps it.  */
 struct change
 {
   off64_t off;
   size_t len;
   unsigned char *data;
+  int durable;
 };
 
 /* A file (an inode): its durable bytes and its pending changes.  */
@@ -293,18 +300,19 @@ add_change (int o, off64_t off, const void *data, size_t len)
   c->off = off;
   c->len = len;
   c->data = NULL;
+  c->durable = 0;
   if (data != NULL)
     c->data = memcpy (xrealloc (NULL, len), data, len);
 }
 
-/* fsync or fdatasync of O: every pending change becomes durable.  */
+/* Move the first N pending changes of O into its durable image.  */
 static void
-flush_obj (int o)
+settle (int o, size_t n)
 {
   struct obj *b = &objs[o];
   size_t i;
 
-  for (i = 0; i < b->nch; i++)
+  for (i = 0; i < n; i++)
     {
       struct change *c = &b->ch[i];
       if (c->data == NULL)
@@ -313,7 +321,29 @@ flush_obj (int o)
         blob_write (&b->dur, &b->size, &b->cap, c->off, c->data, c->len);
       free (c->data);
     }
-  b->nch = 0;
+  memmove (b->ch, b->ch + n, (b->nch - n) * sizeof *b->ch);
+  b->nch -= n;
+}
+
+/* fsync or fdatasync of O: every pending change becomes durable.  */
+static void
+flush_obj (int o)
+{
+  settle (o, objs[o].nch);
+}
+
+/* The O_DSYNC writes that begin the pending changes of O are applied
+   whole and first at any crash: they may as well be durable now.  This
+   keeps a file written only through O_DSYNC from piling them up.  */
+static void
+settle_durable (int o)
+{
+  struct obj *b = &objs[o];
+  size_t n = 0;
+
+  while (n < b->nch && b->ch[n].durable)
+    n++;
+  settle (o, n);
 }
 
 static struct entry *
@@ -702,6 +732,8 @@ crash (void)
                 blob_resize (&p, &size, &cap, (size_t) c->off);
               continue;
             }
+          if (c->durable)
+            how = 1;
           if (how == 0)
             continue;
           /* Sector by sector; a torn write keeps each with chance 1/2. */
@@ -964,8 +996,10 @@ close (int fd)
   return r;
 }
 
-/* After a write of N bytes at OFF to FD: record it (and, for an
-   O_DSYNC descriptor, its flush).  Called with the lock held.  */
+/* After a write of N bytes at OFF to FD: record it.  On an O_DSYNC
+   descriptor it is durable once counted (a crash at this very write
+   finds it still pending), and nothing else of the file is.  Called
+   with the lock held.  */
 static void
 wrote (int fd, const void *data, size_t n, off64_t off)
 {
@@ -974,9 +1008,13 @@ wrote (int fd, const void *data, size_t n, off64_t off)
   if (o < 0)
     return;
   add_change (o, off, data, n);
-  count ("write", NULL, o, (long long) off, (long long) n);
+  count (fds[fd].dsync ? "dsync-write" : "write", NULL, o, (long long) off,
+         (long long) n);
   if (fds[fd].dsync)
-    flush_obj (o);
+    {
+      objs[o].ch[objs[o].nch - 1].durable = 1;
+      settle_durable (o);
+    }
 }
 
 /* The bytes of IOV that a call transferred (N of them), in one buffer

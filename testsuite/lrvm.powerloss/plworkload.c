@@ -2,16 +2,23 @@
    that checks what the crash left.  Its workload and the states it may
    leave are defined here, once: powerloss.c only runs it.
 
-   plworkload run DIR [dsync]   the workload, on the full API (with
-                                RVM_SYNC_DSYNC if asked); prints each
-                                commit number once it is durable
-   plworkload verify DIR KMIN [KMAX]
+   plworkload run DIR [MODE]    the workload, on the full API; prints
+                                each commit number once it is durable,
+                                and at the end a line "stats:" with
+                                its truncations and checkpoints
+   plworkload verify DIR KMIN [KMAX [MODE]]
                                 recover DIR and print "ok K" if its
                                 segments hold exactly the state after
-                                commit K, for some K in KMIN..KMAX,
-                                else "bad: ..." (exit 1)
+                                commit K of the workload of MODE, for
+                                some K in KMIN..KMAX (KMAX -1: up to
+                                the last), else "bad: ..." (exit 1)
    plworkload recover DIR       open and close DIR: recovery only
-   plworkload probe DIR SYNC    raw writes for the shim's self-test  */
+   plworkload probe DIR SYNC    raw writes for the shim's self-test
+
+   MODE "dsync" runs the workload with RVM_SYNC_DSYNC; MODE "ckpt" runs
+   another script, of longer runs of no-flush commits with longer
+   ranges, whose truncations write checkpoints (the run fails if none
+   did).  */
 
 #include <config.h>
 
@@ -26,15 +33,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NTRANS 40
-
 enum { ALPHA, BETA, GAMMA, NSEG };
 static const char *const segname[NSEG] = { "alpha", "beta", "gamma" };
 
 /* ------------------------------------------------------------------ */
-/* The script.  Events at position P happen after commit P returned (and
-   was durable: every P below is a durable commit, or a no-flush one
-   followed by rvm_flush) and before commit P + 1 begins.  */
+/* The scripts.  Events at position P happen after commit P returned
+   (and was durable: every P below, but that of an EV_TRUNCATE, is a
+   durable commit, or a no-flush one followed by rvm_flush) and before
+   commit P + 1 begins.  */
 
 enum { EV_CREATE, EV_DESTROY, EV_GROW, EV_TRUNCATE };
 
@@ -44,7 +50,7 @@ struct event
   size_t size;
 };
 
-static const struct event events[] = {
+static const struct event events_flush[] = {
   { 0, EV_CREATE, ALPHA, 16384 },
   { 0, EV_CREATE, BETA, 8192 },
   { 9, EV_CREATE, GAMMA, 4096 },
@@ -53,13 +59,81 @@ static const struct event events[] = {
   { 25, EV_GROW, BETA, 20480 },
   { 29, EV_CREATE, GAMMA, 6144 },
 };
-#define NEVENTS (sizeof events / sizeof events[0])
 
-/* Commits 4n+2 and 4n+3 are no-flush; rvm_flush follows 4n+3.  */
+/* Long runs of no-flush commits between durable ones: truncations by
+   checkpoint, automatic and explicit; the destroy and the growth make
+   truncations that must flush the log (a segment with records is not
+   mapped).  */
+static const struct event events_ckpt[] = {
+  { 0, EV_CREATE, ALPHA, 16384 },
+  { 0, EV_CREATE, BETA, 8192 },
+  { 40, EV_CREATE, GAMMA, 4096 },
+  { 55, EV_TRUNCATE, -1, 0 },
+  { 70, EV_DESTROY, GAMMA, 0 },
+  { 80, EV_GROW, BETA, 12288 },
+};
+
+struct script
+{
+  const char *mode;             /* NULL, "dsync" or "ckpt" */
+  int ntrans;
+  const struct event *events;
+  size_t nevents;
+  uint64_t threshold;           /* truncation threshold */
+  int ckpt;                     /* the durable () of the "ckpt" script */
+};
+
+static const struct script scripts[] = {
+  { NULL, 40, events_flush, sizeof events_flush / sizeof events_flush[0],
+    32768, 0 },
+  { "dsync", 40, events_flush,
+    sizeof events_flush / sizeof events_flush[0], 32768, 0 },
+  { "ckpt", 100, events_ckpt, sizeof events_ckpt / sizeof events_ckpt[0],
+    32768, 1 },
+};
+
+static const struct script *sc = &scripts[0];
+
+/* Select the script of MODE (NULL: the default); 0 if there is none.  */
+static int
+select_script (const char *mode)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++)
+    if (mode == NULL ? scripts[i].mode == NULL
+        : scripts[i].mode != NULL && strcmp (mode, scripts[i].mode) == 0)
+      {
+        sc = &scripts[i];
+        return 1;
+      }
+  return 0;
+}
+
+/* Whether commit I is durable.  The default scripts: commits 4n+2 and
+   4n+3 are no-flush, and rvm_flush follows 4n+3.  The checkpoint
+   script: every 30th commit and those before events are durable, the
+   others no-flush.  */
 static int
 durable (int i)
 {
-  return i % 4 == 0 || i % 4 == 1;
+  size_t e;
+
+  if (!sc->ckpt)
+    return i % 4 == 0 || i % 4 == 1;
+  if (i % 30 == 0)
+    return 1;
+  for (e = 0; e < sc->nevents; e++)
+    if (sc->events[e].pos == i && sc->events[e].kind != EV_TRUNCATE)
+      return 1;
+  return 0;
+}
+
+/* Whether rvm_flush follows commit I.  */
+static int
+flush_after (int i)
+{
+  return !sc->ckpt && i % 4 == 3;
 }
 
 /* Aborted transactions run before these commits.  */
@@ -137,7 +211,8 @@ struct range
 
 /* The ranges of transaction I, given the segments M has: alpha always,
    beta mostly, gamma (while it exists) every other time; one to three
-   ranges each, some longer than a 4096-byte block.  */
+   ranges each, some longer than a 4096-byte block (up to 700 bytes
+   otherwise, 2000 in the checkpoint script).  */
 static size_t
 plan (int i, const struct model *m, struct range *rg)
 {
@@ -154,7 +229,8 @@ plan (int i, const struct model *m, struct range *rg)
       for (r = 0; r < nr; r++)
         {
           uint32_t h = mix ((uint32_t) i, (uint32_t) g, r);
-          size_t len = 1 + h % 700, size = m->s[g].size;
+          size_t len = 1 + h % (sc->ckpt ? 2000 : 700);
+          size_t size = m->s[g].size;
           if (g == ALPHA && r == 0 && i % 7 == 3)
             len = 3000 + h % 5000;
           if (len > size)
@@ -327,7 +403,7 @@ run_commit (struct model *m, int i)
   same (m, "after a commit");
   if (durable (i))
     report (i);
-  else if (i % 4 == 3)
+  else if (flush_after (i))
     {
       check (rvm_flush (rvm), "rvm_flush");
       report (i);
@@ -335,21 +411,22 @@ run_commit (struct model *m, int i)
 }
 
 static int
-run (const char *dir, int dsync)
+run (const char *dir)
 {
   struct rvm_options o;
+  struct rvm_statistics st;
   struct model m;
   size_t e;
   int k;
 
   memset (&m, 0, sizeof m);
   rvm_options_init (&o);
-  o.truncate_threshold = 32768;     /* a few truncations on the way */
-  o.log_reserve = 0;                /* each gives the log back */
-  if (dsync)
+  o.truncate_threshold = sc->threshold; /* a few truncations on the way */
+  o.log_reserve = 0;                    /* each gives the log back */
+  if (sc->mode != NULL && strcmp (sc->mode, "dsync") == 0)
     o.sync_mode = RVM_SYNC_DSYNC;
   check (rvm_open (dir, &o, &rvm), "rvm_open");
-  for (k = 0; k <= NTRANS; k++)
+  for (k = 0; k <= sc->ntrans; k++)
     {
       if (k > 0)
         {
@@ -357,12 +434,26 @@ run (const char *dir, int dsync)
             run_aborted (&m, k);
           run_commit (&m, k);
         }
-      for (e = 0; e < NEVENTS; e++)
-        if (events[e].pos == k)
+      for (e = 0; e < sc->nevents; e++)
+        if (sc->events[e].pos == k)
           {
-            run_event (&events[e]);
-            model_event (&m, &events[e]);
+            run_event (&sc->events[e]);
+            model_event (&m, &sc->events[e]);
           }
+    }
+  check (rvm_stats (rvm, &st, sizeof st), "rvm_stats");
+  {
+    char buf[96];
+    int n = snprintf (buf, sizeof buf, "stats: %llu truncations, %llu"
+                      " checkpoints\n", (unsigned long long) st.truncations,
+                      (unsigned long long) st.checkpoints);
+    if (write (1, buf, (size_t) n) != n)
+      exit (3);
+  }
+  if (sc->ckpt && st.checkpoints == 0)
+    {
+      fprintf (stderr, "plworkload: no truncation wrote a checkpoint\n");
+      exit (3);
     }
   check (rvm_close (rvm), "rvm_close");
   model_free (&m);
@@ -459,16 +550,16 @@ match_at (struct model *m, int k, size_t *best, char *why, size_t size)
   while (0)
 
   TRY ();
-  for (e = 0; e < NEVENTS; e++)
-    if (events[e].pos == k)
+  for (e = 0; e < sc->nevents; e++)
+    if (sc->events[e].pos == k)
       {
-        if (events[e].kind == EV_CREATE)
+        if (sc->events[e].kind == EV_CREATE)
           {
-            seg_set (&m->s[events[e].seg], 1, 0);
+            seg_set (&m->s[sc->events[e].seg], 1, 0);
             TRY ();
           }
-        model_event (m, &events[e]);
-        if (events[e].kind != EV_TRUNCATE)
+        model_event (m, &sc->events[e]);
+        if (sc->events[e].kind != EV_TRUNCATE)
           TRY ();
       }
 #undef TRY
@@ -499,9 +590,9 @@ verify (const char *dir, int kmin, int kmax)
             found = k;
         }
       else
-        for (e = 0; e < NEVENTS; e++)
-          if (events[e].pos == k)
-            model_event (&m, &events[e]);
+        for (e = 0; e < sc->nevents; e++)
+          if (sc->events[e].pos == k)
+            model_event (&m, &sc->events[e]);
     }
   model_free (&m);
   if (found < 0)
@@ -543,8 +634,10 @@ recover (const char *dir)
 /* ------------------------------------------------------------------ */
 /* probe: for powerloss.c's test of the shim.  "p" holds 4096 bytes 'A'
    durably, then 8192 bytes 'B' are written over it; "q" gets 1024
-   bytes 'C' flushed, but its name is not.  With SYNC, both are then
-   made durable.  */
+   bytes 'C' flushed, but its name is not.  With SYNC 1, both are then
+   made durable.  With SYNC 2, instead: "r" holds 4096 bytes 'D'
+   durably, 4096 bytes 'E' are written after them, then 512 bytes 'F'
+   over its start through a second descriptor opened with O_DSYNC.  */
 
 static void
 sys (int r, const char *what)
@@ -564,6 +657,24 @@ probe (const char *dir, int sync)
   int d, p, q;
 
   sys (d = open (dir, O_RDONLY), "open the directory");
+  if (sync == 2)
+    {
+      int r, rs;
+      sys (r = openat (d, "r", O_RDWR | O_CREAT | O_EXCL, 0644), "create r");
+      memset (buf, 'D', 4096);
+      sys ((int) pwrite (r, buf, 4096, 0), "write r");
+      sys (fdatasync (r), "fdatasync r");
+      sys (fsync (d), "fsync the directory");
+      memset (buf, 'E', 4096);
+      sys ((int) pwrite (r, buf, 4096, 4096), "write r");
+      sys (rs = openat (d, "r", O_RDWR | O_DSYNC), "open r with O_DSYNC");
+      memset (buf, 'F', 512);
+      sys ((int) pwrite (rs, buf, 512, 0), "write r through O_DSYNC");
+      close (rs);
+      close (r);
+      close (d);
+      return 0;
+    }
   sys (p = openat (d, "p", O_RDWR | O_CREAT | O_EXCL, 0644), "create p");
   memset (buf, 'A', 4096);
   sys ((int) pwrite (p, buf, 4096, 0), "write p");
@@ -589,11 +700,15 @@ probe (const char *dir, int sync)
 int
 main (int argc, char **argv)
 {
-  if ((argc == 3 || argc == 4) && strcmp (argv[1], "run") == 0)
-    return run (argv[2], argc == 4 && strcmp (argv[3], "dsync") == 0);
-  if ((argc == 4 || argc == 5) && strcmp (argv[1], "verify") == 0)
-    return verify (argv[2], atoi (argv[3]),
-                   argc == 5 ? atoi (argv[4]) : NTRANS);
+  if ((argc == 3 || argc == 4) && strcmp (argv[1], "run") == 0
+      && select_script (argc == 4 ? argv[3] : NULL))
+    return run (argv[2]);
+  if (argc >= 4 && argc <= 6 && strcmp (argv[1], "verify") == 0
+      && select_script (argc == 6 ? argv[5] : NULL))
+    {
+      int kmax = argc >= 5 ? atoi (argv[4]) : -1;
+      return verify (argv[2], atoi (argv[3]), kmax < 0 ? sc->ntrans : kmax);
+    }
   if (argc == 3 && strcmp (argv[1], "recover") == 0)
     return recover (argv[2]);
   if (argc == 4 && strcmp (argv[1], "probe") == 0)

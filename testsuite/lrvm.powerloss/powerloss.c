@@ -6,11 +6,14 @@
    prefix of the transactions, no shorter than what was reported
    durable.  The crash point is swept over every operation of the run
    (or an even spread of them), for several seeds, then over every
-   operation of recovery itself.
+   operation of recovery itself.  The same is done with the workload's
+   O_DSYNC mode, and with its checkpoint mode, whose truncations write
+   checkpoints through an O_DSYNC descriptor of the log.
 
    Replay one trial: LRVM_PL_REPLAY=SEED:POINT (a crash of the workload)
-   or SEED:POINT:RPOINT (then a crash of its recovery) runs only it,
-   traces the shim's operations and keeps the store.  */
+   or SEED:POINT:RPOINT (then a crash of its recovery), followed by
+   :dsync or :ckpt for those modes, runs only it, traces the shim's
+   operations and keeps the store.  */
 
 #include <config.h>
 
@@ -49,7 +52,7 @@ extern char **environ;
 static char shim[4096], workload[4096];
 static char top[2048], store[4096], countfile[4096], tracefile[4096];
 static int tracing;
-static const char *run_mode;    /* NULL, or "dsync" */
+static const char *run_mode;    /* NULL, "dsync" or "ckpt" */
 static unsigned long trials, recovery_trials;
 
 static double
@@ -130,11 +133,11 @@ child_env (int with_shim, unsigned long point, unsigned long long seed)
   return env;
 }
 
-/* Run plworkload ARGS (MODE DIR [A [B]]) with ENV; its output (standard
-   output and error) goes to OUT.  Returns the wait status.  */
+/* Run plworkload ARGS (MODE DIR [A [B [C]]]) with ENV; its output
+   (standard output and error) goes to OUT.  Returns the wait status.  */
 static int
 run (char **env, char *out, size_t size, const char *mode, const char *a,
-     const char *b)
+     const char *b, const char *c)
 {
   char *argv[7];
   int fds[2], st;
@@ -146,8 +149,9 @@ run (char **env, char *out, size_t size, const char *mode, const char *a,
   argv[1] = (char *) mode;
   argv[2] = store;
   argv[3] = (char *) a;
-  argv[4] = (char *) b;
-  argv[5] = NULL;
+  argv[4] = (char *) (a ? b : NULL);
+  argv[5] = (char *) (a && b ? c : NULL);
+  argv[6] = NULL;
   if (pipe (fds) != 0)
     t_bail ("pipe: %s", strerror (errno));
   pid = fork ();
@@ -333,7 +337,7 @@ crash_workload (unsigned long point, unsigned long long seed, char *why,
 
   empty_store (0);              /* the library creates it */
   st = run (child_env (1, point, seed), out, sizeof out, "run", run_mode,
-            NULL);
+            NULL, NULL);
   for (p = out; *p != '\0'; p = strchr (p, '\n') ? strchr (p, '\n') + 1
                                                  : p + strlen (p))
     if (*p >= '0' && *p <= '9')
@@ -361,8 +365,7 @@ check_store (int kmin, int kmax, char *why, size_t size)
 
   snprintf (a, sizeof a, "%d", kmin);
   snprintf (b, sizeof b, "%d", kmax);
-  st = run (child_env (0, 0, 0), out, sizeof out, "verify", a,
-            kmax < 0 ? NULL : b);
+  st = run (child_env (0, 0, 0), out, sizeof out, "verify", a, b, run_mode);
   if (WIFEXITED (st) && WEXITSTATUS (st) == 0
       && sscanf (out, "ok %d", &k) == 1)
     return k;
@@ -405,8 +408,8 @@ sweep_workload (unsigned long long seed, unsigned long last,
         {
           if (bad++ == 0)
             snprintf (first, size, "seed %llu, crash at operation %lu: %s"
-                      " (replay: LRVM_PL_REPLAY=%llu:%lu%s)", seed, p, why,
-                      seed, p, run_mode ? ":dsync" : "");
+                      " (replay: LRVM_PL_REPLAY=%llu:%lu%s%s)", seed, p, why,
+                      seed, p, run_mode ? ":" : "", run_mode ? run_mode : "");
         }
       else
         gained += k - kmin;
@@ -439,7 +442,8 @@ sweep_recovery (unsigned long long seed, unsigned long last, char *first,
       snap_take (&snap);
       /* How many operations a recovery of this state makes, and what it
          recovers.  */
-      run (child_env (1, 0, seed), out, sizeof out, "recover", NULL, NULL);
+      run (child_env (1, 0, seed), out, sizeof out, "recover", NULL, NULL,
+           NULL);
       r = read_count ();
       if (r < 0)
         {
@@ -465,7 +469,7 @@ sweep_recovery (unsigned long long seed, unsigned long last, char *first,
 
           snap_restore (&snap);
           st = run (child_env (1, rp, seed), out, sizeof out, "recover",
-                    NULL, NULL);
+                    NULL, NULL, NULL);
           recovery_trials++;
           if (!WIFEXITED (st) || WEXITSTATUS (st) != PL_CRASH_STATUS)
             {
@@ -478,8 +482,9 @@ sweep_recovery (unsigned long long seed, unsigned long last, char *first,
           if (k < 0 && bad++ == 0)
             snprintf (first, size, "seed %llu, workload crash at operation"
                       " %lu, recovery crash at operation %lu: %s (replay:"
-                      " LRVM_PL_REPLAY=%llu:%lu:%lu)", seed, p, rp, why, seed,
-                      p, rp);
+                      " LRVM_PL_REPLAY=%llu:%lu:%lu%s%s)", seed, p, rp, why,
+                      seed, p, rp, run_mode ? ":" : "",
+                      run_mode ? run_mode : "");
         }
       snap_free (&snap);
       continue;
@@ -487,38 +492,52 @@ sweep_recovery (unsigned long long seed, unsigned long last, char *first,
       recovery_trials++;
       if (bad++ == 0)
         snprintf (first, size, "seed %llu, workload crash at operation %lu:"
-                  " %s (replay: LRVM_PL_REPLAY=%llu:%lu)", seed, p, why, seed,
-                  p);
+                  " %s (replay: LRVM_PL_REPLAY=%llu:%lu%s%s)", seed, p, why,
+                  seed, p, run_mode ? ":" : "", run_mode ? run_mode : "");
     }
   return bad;
 }
 
-/* LRVM_PL_REPLAY=SEED:POINT[:RPOINT|:dsync]: one trial, traced,
+/* LRVM_PL_REPLAY=SEED:POINT[:RPOINT][:dsync|:ckpt]: one trial, traced,
    verbose.  */
 static int
 replay (const char *spec)
 {
   unsigned long long seed;
   unsigned long p, rp = 0;
-  char why[1024], out[8192], third[32];
+  char why[1024], out[8192], rest[64];
+  const char *mode;
   int kmin, k, n;
 
-  n = sscanf (spec, "%llu:%lu:%31s", &seed, &p, third);
+  rest[0] = '\0';
+  n = sscanf (spec, "%llu:%lu:%63s", &seed, &p, rest);
   if (n < 2)
-    t_bail ("LRVM_PL_REPLAY=%s: expected SEED:POINT[:RPOINT|:dsync]", spec);
-  if (n == 3 && strcmp (third, "dsync") == 0)
+    t_bail ("LRVM_PL_REPLAY=%s: expected SEED:POINT[:RPOINT][:MODE]", spec);
+  if (rest[0] >= '0' && rest[0] <= '9')
     {
-      run_mode = "dsync";
+      char *end;
+      rp = strtoul (rest, &end, 10);
+      mode = *end == ':' ? end + 1 : end;
+      n = 3;
+    }
+  else
+    {
+      mode = rest;
       n = 2;
     }
-  else if (n == 3)
-    rp = strtoul (third, NULL, 10);
+  if (strcmp (mode, "dsync") == 0)
+    run_mode = "dsync";
+  else if (strcmp (mode, "ckpt") == 0)
+    run_mode = "ckpt";
+  else if (*mode != '\0')
+    t_bail ("LRVM_PL_REPLAY=%s: unknown mode %s", spec, mode);
   tracing = 1;
   t_note ("replay: store %s, trace %s", store, tracefile);
   t_note ("by hand: rm -rf %s; LD_PRELOAD=%s LRVM_PL_DIR=%s LRVM_PL_SEED=%llu"
-          " LRVM_PL_CRASH_AT=%lu %s run %s%s; %s verify %s 0", store, shim,
-          store, seed, p, workload, store, run_mode ? " dsync" : "",
-          workload, store);
+          " LRVM_PL_CRASH_AT=%lu %s run %s%s%s; %s verify %s 0 -1%s%s", store,
+          shim, store, seed, p, workload, store, run_mode ? " " : "",
+          run_mode ? run_mode : "", workload, store, run_mode ? " " : "",
+          run_mode ? run_mode : "");
   kmin = crash_workload (p, seed, why, sizeof why);
   if (kmin < 0)
     {
@@ -530,7 +549,7 @@ replay (const char *spec)
   if (n == 3)
     {
       int st = run (child_env (1, rp, seed), out, sizeof out, "recover",
-                    NULL, NULL);
+                    NULL, NULL, NULL);
       char how[64];
       describe (st, how, sizeof how);
       t_note ("recovery crashed at operation %lu: %s %s", rp, how, out);
@@ -545,6 +564,33 @@ replay (const char *spec)
 }
 
 /* ---- The shim's own test. ---- */
+
+/* The cases, each with one PASS/FAIL name.  */
+enum
+{
+  N_SHIM_COUNT, N_SHIM_LOST, N_SHIM_CREATE, N_SHIM_FLUSHED, N_SHIM_DSYNC,
+  N_OPS, N_WORK, N_REC = N_WORK + NSEEDS, N_DSYNC = N_REC + NSEEDS,
+  N_CKPT_STATS, N_CKPT_WORK, N_CKPT_REC, NNAMES
+};
+
+static const char *const names[NNAMES] = {
+  "shim: counts every operation on the store",
+  "shim: unflushed writes are lost or torn at sector boundaries",
+  "shim: an unflushed file creation is lost or kept",
+  "shim: flushed writes and names survive",
+  "shim: an O_DSYNC write survives, the file's other writes stay pending",
+  "workload: the number of operations is the same in every run",
+  "power loss during the workload, sweep 1",
+  "power loss during the workload, sweep 2",
+  "power loss during the workload, sweep 3",
+  "power loss during recovery, sweep 1",
+  "power loss during recovery, sweep 2",
+  "power loss during recovery, sweep 3",
+  "power loss during the workload, O_DSYNC mode",
+  "workload: truncations write checkpoints in checkpoint mode",
+  "power loss during the workload, checkpoint mode",
+  "power loss during recovery, checkpoint mode",
+};
 
 static int
 read_file (const char *name, unsigned char *buf, size_t cap, size_t *len)
@@ -572,6 +618,57 @@ all (const unsigned char *p, size_t n, unsigned char c)
   return 1;
 }
 
+/* The probe of O_DSYNC writes (plworkload probe DIR 2), crashed at its
+   end for 16 seeds: "r" holds 4096 bytes 'D' durably, then 'E' is
+   written after them, unflushed, and 512 bytes 'F' over the first
+   sector through an O_DSYNC descriptor.  The 'F' must always survive,
+   the 'E' not always.  */
+static void
+test_shim_dsync (void)
+{
+  unsigned char buf[16384];
+  char out[4096];
+  size_t len, s;
+  long n;
+  int seed, invalid = 0, f_lost = 0, e_lost = 0, e_kept = 0;
+
+  empty_store (1);
+  run (child_env (1, 0, 0), out, sizeof out, "probe", "2", NULL, NULL);
+  n = read_count ();
+  if (n != 6)
+    t_note ("probe 2: the shim counted %ld operations: %s", n, out);
+  for (seed = 1; n > 0 && seed <= 16; seed++)
+    {
+      int st;
+      empty_store (1);
+      st = run (child_env (1, (unsigned long) n + 1,
+                           (unsigned long long) seed),
+                out, sizeof out, "probe", "2", NULL, NULL);
+      if (!WIFEXITED (st) || WEXITSTATUS (st) != PL_CRASH_STATUS
+          || !read_file ("r", buf, sizeof buf, &len)
+          || len < 4096 || len > 8192 || len % 512 != 0
+          || !all (buf + 512, 4096 - 512, 'D'))
+        {
+          invalid++;
+          continue;
+        }
+      if (!all (buf, 512, 'F'))
+        f_lost++;
+      for (s = 4096; s < len; s += 512)
+        if (!all (buf + s, 512, 'E') && !all (buf + s, 512, 0))
+          invalid++;
+      if (len == 8192 && all (buf + 4096, 4096, 'E'))
+        e_kept++;
+      else
+        e_lost++;
+    }
+  t_check (n == 6 && invalid == 0 && f_lost == 0 && e_lost > 0,
+           "%s", names[N_SHIM_DSYNC]);
+  t_note ("shim: 16 crashes after an O_DSYNC write: %d lost it, the"
+          " unflushed write before it kept %d times, lost or torn %d"
+          " times, %d invalid", f_lost, e_kept, e_lost, invalid);
+}
+
 /* Returns 0 if the shim does not work here at all.  */
 static int
 test_shim (void)
@@ -587,7 +684,7 @@ test_shim (void)
       long n;
       snprintf (arg, sizeof arg, "%d", sync);
       empty_store (1);
-      run (child_env (1, 0, 0), out, sizeof out, "probe", arg, NULL);
+      run (child_env (1, 0, 0), out, sizeof out, "probe", arg, NULL, NULL);
       n = read_count ();
       if (n < 0)
         {
@@ -605,7 +702,7 @@ test_shim (void)
           empty_store (1);
           st = run (child_env (1, (unsigned long) n + 1,
                                (unsigned long long) seed),
-                    out, sizeof out, "probe", arg, NULL);
+                    out, sizeof out, "probe", arg, NULL, NULL);
           if (!WIFEXITED (st) || WEXITSTATUS (st) != PL_CRASH_STATUS
               || !read_file ("p", buf, sizeof buf, &len))
             {
@@ -638,30 +735,29 @@ test_shim (void)
             q_lost++;
         }
     }
-  t_check (counts_ok, "shim: counts every operation on the store");
-  t_check (lost > 0 && invalid == 0, "shim: unflushed writes are lost or"
-           " torn at sector boundaries");
-  t_check (q_lost > 0 && q_kept > 0, "shim: an unflushed file creation is"
-           " lost or kept");
-  t_check (synced_bad == 0, "shim: flushed writes and names survive");
+  t_check (counts_ok, "%s", names[N_SHIM_COUNT]);
+  t_check (lost > 0 && invalid == 0, "%s", names[N_SHIM_LOST]);
+  t_check (q_lost > 0 && q_kept > 0, "%s", names[N_SHIM_CREATE]);
+  t_check (synced_bad == 0, "%s", names[N_SHIM_FLUSHED]);
   t_note ("shim: 16 crashes: %d lost or torn p, %d invalid, q lost %d,"
           " kept %d", lost, invalid, q_lost, q_kept);
+  test_shim_dsync ();
   return 1;
 }
 
 /* The number of operations the workload makes on the store (in
-   RUN_MODE), the same in two runs, or -1.  */
+   RUN_MODE), the same in two runs, or -1.  The output of the second
+   run, which ends with the workload's statistics, is left in OUT.  */
 static long
-count_ops (void)
+count_ops (char *out, size_t size)
 {
-  char out[8192];
   long n1, n2;
 
   empty_store (0);
-  run (child_env (1, 0, 0), out, sizeof out, "run", run_mode, NULL);
+  run (child_env (1, 0, 0), out, size, "run", run_mode, NULL, NULL);
   n1 = read_count ();
   empty_store (0);
-  run (child_env (1, 0, 0), out, sizeof out, "run", run_mode, NULL);
+  run (child_env (1, 0, 0), out, size, "run", run_mode, NULL, NULL);
   n2 = read_count ();
   if (n1 > 0 && n1 == n2)
     return n1;
@@ -669,22 +765,6 @@ count_ops (void)
           run_mode ? " in mode " : "", run_mode ? run_mode : "", n1, n2, out);
   return -1;
 }
-
-static const char *const names[] = {
-  "shim: counts every operation on the store",
-  "shim: unflushed writes are lost or torn at sector boundaries",
-  "shim: an unflushed file creation is lost or kept",
-  "shim: flushed writes and names survive",
-  "workload: the number of operations is the same in every run",
-  "power loss during the workload, sweep 1",
-  "power loss during the workload, sweep 2",
-  "power loss during the workload, sweep 3",
-  "power loss during recovery, sweep 1",
-  "power loss during recovery, sweep 2",
-  "power loss during recovery, sweep 3",
-  "power loss during the workload, O_DSYNC mode",
-};
-#define NNAMES (sizeof names / sizeof names[0])
 
 static int
 all_unsupported (size_t from, const char *why)
@@ -696,6 +776,55 @@ all_unsupported (size_t from, const char *why)
   return t_done ();
 }
 
+/* The workload in checkpoint mode: its truncations must write
+   checkpoints, and power loss anywhere in it or in the recovery of
+   the states it leaves must find a committed prefix.  */
+static unsigned long
+checkpoint_mode (unsigned long long seed)
+{
+  char out[8192], first[2048];
+  const char *st;
+  unsigned long long truncs = 0, ckpts = 0;
+  unsigned long bad, bad_total = 0;
+  long n;
+
+  run_mode = "ckpt";
+  n = count_ops (out, sizeof out);
+  st = strstr (out, "stats: ");
+  if (st == NULL || sscanf (st, "stats: %llu truncations, %llu checkpoints",
+                            &truncs, &ckpts) != 2)
+    t_note ("the workload in checkpoint mode said: %.400s", out);
+  else
+    t_note ("the workload in checkpoint mode makes %ld operations on the"
+            " store; %llu truncations, %llu by checkpoint", n, truncs,
+            ckpts);
+  t_check (ckpts > 0 && truncs > ckpts, "%s", names[N_CKPT_STATS]);
+  if (n < 0)
+    {
+      t_unsupported ("%s (the workload does not run in this mode)",
+                     names[N_CKPT_WORK]);
+      t_unsupported ("%s (the workload does not run in this mode)",
+                     names[N_CKPT_REC]);
+      run_mode = NULL;
+      return 1;
+    }
+  first[0] = '\0';
+  bad = sweep_workload (seed, (unsigned long) n + 1, MAXPOINTS, 0.25, first,
+                        sizeof first);
+  if (bad)
+    t_note ("%s", first);
+  t_check (bad == 0, "%s", names[N_CKPT_WORK]);
+  bad_total += bad;
+  first[0] = '\0';
+  bad = sweep_recovery (seed, (unsigned long) n, first, sizeof first);
+  if (bad)
+    t_note ("%s", first);
+  t_check (bad == 0, "%s", names[N_CKPT_REC]);
+  bad_total += bad;
+  run_mode = NULL;
+  return bad_total;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -704,7 +833,7 @@ main (int argc, char **argv)
   double t0 = now ();
   long n;
   int i;
-  char first[2048];
+  char first[2048], out[8192];
   const char *rep = getenv ("LRVM_PL_REPLAY");
 
   t_init (argc, argv);
@@ -729,9 +858,9 @@ main (int argc, char **argv)
     }
 
   /* The crash points: every operation, and N + 1, the crash at exit.  */
-  n = count_ops ();
-  if (!t_check (n > 0, "%s", names[4]))
-    return all_unsupported (5, "no operation count");
+  n = count_ops (out, sizeof out);
+  if (!t_check (n > 0, "%s", names[N_OPS]))
+    return all_unsupported (N_OPS + 1, "no operation count");
   t_note ("the workload makes %ld operations on the store", n);
 
   base = t_seed ("power loss");
@@ -743,7 +872,7 @@ main (int argc, char **argv)
                             sizeof first);
       if (bad)
         t_note ("%s", first);
-      t_check (bad == 0, "%s", names[5 + i]);
+      t_check (bad == 0, "%s", names[N_WORK + i]);
       bad_total += bad;
     }
   for (i = 0; i < NSEEDS; i++)
@@ -753,16 +882,16 @@ main (int argc, char **argv)
                             sizeof first);
       if (bad)
         t_note ("%s", first);
-      t_check (bad == 0, "%s", names[8 + i]);
+      t_check (bad == 0, "%s", names[N_REC + i]);
       bad_total += bad;
     }
 
   /* The same workload with O_DSYNC writes instead of flushes.  */
   run_mode = "dsync";
-  n = count_ops ();
+  n = count_ops (out, sizeof out);
   if (n < 0)
     t_unsupported ("%s (the workload does not run in this mode)",
-                   names[11]);
+                   names[N_DSYNC]);
   else
     {
       first[0] = '\0';
@@ -770,9 +899,12 @@ main (int argc, char **argv)
                             MAXPOINTS / 2, 0.5, first, sizeof first);
       if (bad)
         t_note ("%s", first);
-      t_check (bad == 0, "%s", names[11]);
+      t_check (bad == 0, "%s", names[N_DSYNC]);
       bad_total += bad;
     }
+  run_mode = NULL;
+
+  bad_total += checkpoint_mode (base + NSEEDS + 1);
 
   t_note ("%lu workload trials, %lu recovery trials, %.1f s", trials,
           recovery_trials, now () - t0);
