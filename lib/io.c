@@ -30,6 +30,21 @@ lrvm__open_at (int dirfd, const char *name, int flags, mode_t mode)
   return fd;
 }
 
+/* What a write call's result N means: 1 bytes were written, 0 try
+   again (EINTR), -1 fail with errno (a write of nothing is EIO).  */
+static int
+wrote (ssize_t n)
+{
+  if (n < 0)
+    return errno == EINTR ? 0 : -1;
+  if (n == 0)
+    {
+      errno = EIO;
+      return -1;
+    }
+  return 1;
+}
+
 /* Read up to LEN bytes at OFF; *GOT is short only at end of file.  */
 int
 lrvm__read_at (int fd, void *buf, size_t len, uint64_t off, size_t *got)
@@ -69,18 +84,11 @@ lrvm__write_at (int fd, const void *buf, size_t len, uint64_t off)
     {
       ssize_t n = pwrite (fd, (const char *) buf + done, len - done,
                           (off_t) (off + done));
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return -1;
-        }
-      if (n == 0)
-        {
-          errno = EIO;
-          return -1;
-        }
-      done += (size_t) n;
+      int k = wrote (n);
+      if (k < 0)
+        return -1;
+      if (k > 0)
+        done += (size_t) n;
     }
   return 0;
 }
@@ -91,7 +99,7 @@ lrvm__write_at (int fd, const void *buf, size_t len, uint64_t off)
 int
 lrvm__writev_at (int fd, struct iovec *iov, int count, uint64_t off)
 {
-  int e;
+  int e, k;
 
   if ((e = LRVM_FAILPOINT ("io.write")) != 0)
     {
@@ -106,17 +114,10 @@ lrvm__writev_at (int fd, struct iovec *iov, int count, uint64_t off)
       if (lseek (fd, (off_t) off, SEEK_SET) == (off_t) -1)
         return -1;
       n = writev (fd, iov, count);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return -1;
-        }
-      if (n == 0)
-        {
-          errno = EIO;
-          return -1;
-        }
+      if ((k = wrote (n)) < 0)
+        return -1;
+      if (k == 0)
+        continue;
       off += (uint64_t) n;
       while (count > 0 && (size_t) n >= iov->iov_len)
         {

@@ -228,6 +228,24 @@ mark (int fd, char kind, uint64_t i, int d)
   return write (fd, line, (size_t) n) == n ? 0 : -1;
 }
 
+/* Set the failpoint variables the library reads for W; return the
+   descriptor of W's passage list, opened for appending, or -1.  */
+static int
+failpoint_env (const struct writer *w)
+{
+  if (w->failpoint != NULL)
+    setenv ("LRVM_FAILPOINT", w->failpoint, 1);
+  else
+    unsetenv ("LRVM_FAILPOINT");
+  if (w->list == NULL)
+    {
+      unsetenv ("LRVM_FAILPOINT_LIST");
+      return -1;
+    }
+  setenv ("LRVM_FAILPOINT_LIST", w->list, 1);
+  return open (w->list, O_WRONLY | O_APPEND | O_CREAT, 0600);
+}
+
 /* Open the store, map the segments, make commits W->first..W->last;
    with a list, mark each commit in it ("#c I D", D nonzero if
    durable) and each rvm_flush ("#f I").  Returns 0 after closing the
@@ -243,17 +261,7 @@ writer (void *arg)
   uint64_t i;
   int g, lf = -1;
 
-  if (w->failpoint != NULL)
-    setenv ("LRVM_FAILPOINT", w->failpoint, 1);
-  else
-    unsetenv ("LRVM_FAILPOINT");
-  if (w->list != NULL)
-    {
-      setenv ("LRVM_FAILPOINT_LIST", w->list, 1);
-      lf = open (w->list, O_WRONLY | O_APPEND | O_CREAT, 0600);
-    }
-  else
-    unsetenv ("LRVM_FAILPOINT_LIST");
+  lf = failpoint_env (w);
   rvm_options_init (&o);
   o.truncate_threshold = THRESHOLD;
   if (rvm_open (w->dir, &o, &rvm) != 0)
@@ -956,17 +964,7 @@ big_writer (void *arg)
   uint64_t k;
   int lf = -1;
 
-  if (w->failpoint != NULL)
-    setenv ("LRVM_FAILPOINT", w->failpoint, 1);
-  else
-    unsetenv ("LRVM_FAILPOINT");
-  if (w->list != NULL)
-    {
-      setenv ("LRVM_FAILPOINT_LIST", w->list, 1);
-      lf = open (w->list, O_WRONLY | O_APPEND | O_CREAT, 0600);
-    }
-  else
-    unsetenv ("LRVM_FAILPOINT_LIST");
+  lf = failpoint_env (w);
   rvm_options_init (&o);
   o.truncate_threshold = (uint64_t) 64 << 20;
   if (rvm_open (w->dir, &o, &rvm) != 0
