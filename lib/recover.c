@@ -126,8 +126,8 @@ lrvm__now_usec (void)
    header slot that started that epoch was damaged after it was written
    (records of an epoch are only written once its header is durable):
    move H to that record and return 1.  Otherwise return 0.  This keeps
-   a damaged newest slot from hiding records that check.  If SEQ is not
-   NULL, the record must also have the sequence number *SEQ.  */
+   a damaged newest slot from hiding records that check.  If WANT is
+   not NULL, the record's sequence number must be at least *WANT.  */
 static int
 newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
                 struct lrvm_header *h, const uint64_t *want)
@@ -146,7 +146,7 @@ newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
   seq = lrvm_get64 (hd + 16);
   len = lrvm_get32 (hd + 8);
   if ((int32_t) (epoch - h->epoch) <= 0 || len > file_size - off
-      || len < LRVM_REC_HDR_SIZE || (want != NULL && seq != *want))
+      || len < LRVM_REC_HDR_SIZE || (want != NULL && seq < *want))
     return 0;
   rec = malloc (len);
   if (rec == NULL)
@@ -167,11 +167,13 @@ newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
    live records of H end, continue from it.  A header that a truncation
    by checkpoint wrote starts its log at the checkpoint, after the old
    records; the empty log that truncation started next is back at the
-   start of the data, so a record there of a newer epoch, numbered
-   right after the checkpoint's, continues it too (the segment files
-   already hold the checkpoint then).  *ADOPTED tells whether H moved.
-   Returns 0, RVM_EIO or RVM_ENOMEM.  Recovery and every reader of the
-   log see the same live records this way.  */
+   start of the data, and may since have grown over the checkpoint.  So
+   under such a header only the start of the data is looked at: a
+   record there of a newer epoch, numbered after the checkpoint's
+   head, begins the log that followed (the segment files already hold
+   the checkpoint then).  *ADOPTED tells whether H moved.  Returns 0,
+   RVM_EIO or RVM_ENOMEM.  Recovery and every reader of the log see
+   the same live records this way.  */
 int
 lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
                   int *adopted)
@@ -186,10 +188,14 @@ lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
                           &torn);
       if (r != 0)
         return r;
-      if (!newer_epoch_at (fd, file_size, end, h, NULL)
-          && (h->head_off == LRVM_LOG_DATA_START
-              || !newer_epoch_at (fd, file_size, LRVM_LOG_DATA_START, h,
-                                  &next_seq)))
+      if (h->head_off != LRVM_LOG_DATA_START)
+        {
+          uint64_t after = h->head_seq;
+          if (!newer_epoch_at (fd, file_size, LRVM_LOG_DATA_START, h,
+                               &after))
+            return 0;
+        }
+      else if (!newer_epoch_at (fd, file_size, end, h, NULL))
         return 0;
       *adopted = 1;
     }

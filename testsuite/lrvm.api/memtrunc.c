@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -337,11 +338,13 @@ test_checkpoint (void)
 }
 
 /* The writer of test_lost_slot: no-flush commits, a truncation by
-   checkpoint, then one durable commit of a marker; it dies without
-   closing.  Exit status 3 if the truncation was not a checkpoint.  */
+   checkpoint, then *ARG commits of 600 bytes and one durable commit of
+   a marker; it dies without closing.  Exit status 3 if the truncation
+   was not a checkpoint.  */
 static int
 lost_slot_writer (void *arg)
 {
+  int more = *(int *) arg;
   rvm_t rvm;
   struct rvm_statistics st;
   void *base;
@@ -355,6 +358,8 @@ lost_slot_writer (void *arg)
     put (rvm, base, (size_t) (i * 37) % 2000, 200, i & 0xff);
   ok (rvm_truncate (rvm), "rvm_truncate");
   st = stats (rvm);
+  for (i = 0; i < more; i++)
+    put (rvm, base, 10000 + (size_t) (i % 50) * 600, 600, 0x60 + i % 50);
   ok (rvm_begin (rvm, 1, &base, 0, &tid), "rvm_begin");
   ok (rvm_modify (tid, base, 50000, 6), "rvm_modify");
   memcpy ((char *) base + 50000, "MARKER", 6);
@@ -365,9 +370,11 @@ lost_slot_writer (void *arg)
 /* After a truncation by checkpoint, the older header slot holds the
    checkpoint's header, whose log starts after the old records.  If the
    newest slot is then damaged, recovery must still find the records of
-   the log that truncation started, at the start of the data.  */
+   the log that truncation started, at the start of the data, whether
+   or not that log has grown over the checkpoint (MORE commits of 600
+   bytes after it; 250 pass it).  */
 static void
-test_lost_slot (void)
+test_lost_slot (int more)
 {
   unsigned char slots[2 * LRVM_HDR_SLOT_SIZE], want[SEGSIZE];
   struct lrvm_header h[2];
@@ -377,10 +384,14 @@ test_lost_slot (void)
   rvm_t rvm;
   pid_t pid;
 
-  pid = t_fork (lost_slot_writer, NULL);
+  t_rmdir (dir);
+  if (mkdir (dir, 0700) != 0)
+    t_bail ("cannot make %s", dir);
+  pid = t_fork (lost_slot_writer, &more);
   t_wait (pid, &st, how, sizeof how);
-  t_check (WIFEXITED (st) && WEXITSTATUS (st) == 0, "memtrunc: lost slot:"
-           " the writer truncated by checkpoint and committed (%s)", how);
+  t_check (WIFEXITED (st) && WEXITSTATUS (st) == 0, "memtrunc: lost slot,"
+           " %d more: the writer truncated by checkpoint and committed (%s)",
+           more, how);
   snprintf (path, sizeof path, "%s/.lrvm-log", dir);
   fd = open (path, O_RDWR);
   if (fd < 0 || pread (fd, slots, sizeof slots, 0) != (ssize_t) sizeof slots)
@@ -391,8 +402,9 @@ test_lost_slot (void)
       newest = k;
   t_check (newest >= 0 && h[1 - newest].head_off != LRVM_LOG_DATA_START
            && h[newest].head_off == LRVM_LOG_DATA_START,
-           "memtrunc: lost slot: the older slot holds the checkpoint's"
-           " header, the newest an empty log at the start of the data");
+           "memtrunc: lost slot, %d more: the older slot holds the"
+           " checkpoint's header, the newest an empty log at the start of"
+           " the data", more);
   if (newest < 0)
     t_bail ("no header slot decodes");
   slots[newest * LRVM_HDR_SLOT_SIZE + 40] ^= 0x5a;
@@ -403,15 +415,18 @@ test_lost_slot (void)
   memset (want, 0, sizeof want);
   for (i = 0; i < 400; i++)
     memset (want + (i * 37) % 2000, i & 0xff, 200);
+  for (i = 0; i < more; i++)
+    memset (want + 10000 + (i % 50) * 600, 0x60 + i % 50, 600);
   memcpy (want + 50000, "MARKER", 6);
   rvm = open_store ();
   ok (rvm_map_segment (rvm, "lost", SEGSIZE, &base, NULL), "rvm_map");
   t_check (memcmp (base, want, SEGSIZE) == 0,
-           "memtrunc: lost slot: recovery finds the checkpoint's state and"
-           " the durable commit after it");
+           "memtrunc: lost slot, %d more: recovery finds the checkpoint's"
+           " state and every commit after it", more);
   ok (rvm_close (rvm), "rvm_close");
   t_check (file_is ("lost", want, SEGSIZE),
-           "memtrunc: lost slot: the segment file holds them too");
+           "memtrunc: lost slot, %d more: the segment file holds them too",
+           more);
 }
 
 /* Automatic truncation takes the same way: a small threshold (but more
@@ -460,7 +475,8 @@ main (int argc, char **argv)
   test_unmapped ();
   test_diverged ();
   test_checkpoint ();
-  test_lost_slot ();
+  test_lost_slot (0);
+  test_lost_slot (300);
   test_automatic ();
   t_rmdir (dir);
   return t_done ();
