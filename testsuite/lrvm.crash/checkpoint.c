@@ -725,6 +725,20 @@ fresh_store (const char *tag)
   return d;
 }
 
+/* Remove the store D after a case that passed; keep it, and say
+   where, after one that failed.  */
+static void
+keep_if_failed (const char *d, int ok)
+{
+  if (ok)
+    t_rmdir (d);
+  else
+    {
+      t_note ("the store is kept in %s", d);
+      keep_top = 1;
+    }
+}
+
 /* The learning run: the whole workload, once, listing the failpoint
    passages where failpoints are compiled in.  */
 static int
@@ -774,13 +788,7 @@ learn (void)
   (void) windows;
 #endif
   t_check (ok, CASE_LEARN);
-  if (ok)
-    t_rmdir (d);
-  else
-    {
-      t_note ("the store is kept in %s", d);
-      keep_top = 1;
-    }
+  keep_if_failed (d, ok);
   free (d);
   return ok;
 }
@@ -844,13 +852,7 @@ sweep_passages (void)
       ck[c] += ps->ckpt;
       if (!ok)
         bad[c]++;
-      if (ok)
-        t_rmdir (d);
-      else
-        {
-          t_note ("the store is kept in %s", d);
-          keep_top = 1;
-        }
+      keep_if_failed (d, ok);
       free (d);
     }
   for (c = 0; c <= NSWEPT; c++)
@@ -923,13 +925,7 @@ tool_case (void)
       model_free (&m);
     }
   t_check (ok, CASE_TOOL);
-  if (ok)
-    t_rmdir (d);
-  else
-    {
-      t_note ("the store is kept in %s", d);
-      keep_top = 1;
-    }
+  keep_if_failed (d, ok);
   free (d);
 }
 
