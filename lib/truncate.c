@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -160,7 +161,13 @@ write_from_memory (struct lrvm_store *s, struct lrvm_seg *g,
    every changed block, each gathered from a staged header and the
    segment's memory, written durably at OFF by one writev per CKPT_IOV
    buffers.  */
-#define CKPT_IOV 1024
+#if defined IOV_MAX && IOV_MAX < 1024
+# define CKPT_IOV IOV_MAX
+#elif defined IOV_MAX
+# define CKPT_IOV 1024
+#else
+# define CKPT_IOV 16              /* _XOPEN_IOV_MAX, the least POSIX allows */
+#endif
 #define CKPT_RUN (((size_t) 256 << 10) >> LRVM_DIRTY_SHIFT)
 #define CKPT_HDR (LRVM_REC_HDR_SIZE + LRVM_ENT_HDR_SIZE \
                   + LRVM_PAD8 (LRVM_NAME_MAX))
