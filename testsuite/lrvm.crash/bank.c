@@ -240,16 +240,17 @@ main (int argc, char **argv)
   seed = t_seed ("bank");
   rs = t_mix (seed);
   dir = t_tmpdir ("bank");
+  /* The parent never calls the library itself.  */
+  t_wait (t_fork (setup, NULL), &st, buf, sizeof buf);
+  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
+    t_bail ("setup: %s", buf);
+  /* After the setup's fork, which exits normally and must not take the
+     model with it.  */
   model = malloc (ACCOUNTS * sizeof *model);
   if (model == NULL)
     t_bail ("out of memory");
   for (i = 0; i < ACCOUNTS; i++)
     model[i] = OPENING;
-
-  /* The parent never calls the library itself.  */
-  t_wait (t_fork (setup, NULL), &st, buf, sizeof buf);
-  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
-    t_bail ("setup: %s", buf);
 
   for (round = 1; round <= kills && ok; round++)
     {

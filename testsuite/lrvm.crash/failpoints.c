@@ -1061,15 +1061,12 @@ replay_twice (void)
 static int
 inject (const struct passage *p, const char *action, enum mode mode)
 {
-  struct model *before = malloc (sizeof *before);
-  struct model *after = malloc (sizeof *after);
+  struct model *before, *after;
   char fp[128], what[200], *d = t_tmpdir ("fp-error");
   struct runner r;
   struct outcome o;
   int ok = 1, got;
 
-  if (before == NULL || after == NULL)
-    t_bail ("out of memory");
   snprintf (fp, sizeof fp, "%.63s:%d:%s", p->name, p->count, action);
   snprintf (what, sizeof what, "%s (step %d, %s)", fp, p->step,
             kind_name[workload[p->step].kind]);
@@ -1080,6 +1077,12 @@ inject (const struct passage *p, const char *action, enum mode mode)
   r.failpoint = fp;
   r.mode = mode;
   run (&r, &o);
+  /* Allocated after the runner's fork: the runner exits normally, and
+     must not take them with it.  */
+  before = malloc (sizeof *before);
+  after = malloc (sizeof *after);
+  if (before == NULL || after == NULL)
+    t_bail ("out of memory");
   if (!o.exited0 || o.failed_step != p->step || o.failed_code != RVM_EIO)
     {
       t_note ("%s: the workload ended with %s; step %d failed with %s",
