@@ -269,7 +269,8 @@ int lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
                     lrvm_record_fn cb, void *ctx, uint64_t *end,
                     uint64_t *next_seq, int *torn);
 int lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
-                      int *adopted);
+                      int *adopted, uint64_t *end, uint64_t *next_seq,
+                      int *torn);
 /* The scan's read window (1 MiB); tests may set a smaller one, of at
    least LRVM_REC_HDR_SIZE bytes, before they scan.  */
 extern size_t lrvm__scan_window;

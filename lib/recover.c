@@ -171,12 +171,15 @@ newer_epoch_at (int fd, uint64_t file_size, uint64_t off,
    under such a header only the start of the data is looked at: a
    record there of a newer epoch, numbered after the checkpoint's
    head, begins the log that followed (the segment files already hold
-   the checkpoint then).  *ADOPTED tells whether H moved.  Returns 0,
-   RVM_EIO or RVM_ENOMEM.  Recovery and every reader of the log see
+   the checkpoint then).  *ADOPTED tells whether H moved.  *END,
+   *NEXT_SEQ and *TORN, unless NULL, get what lrvm__log_scan gives for
+   the final H: its last scan, which need not be made again.  Returns
+   0, RVM_EIO or RVM_ENOMEM.  Recovery and every reader of the log see
    the same live records this way.  */
 int
 lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
-                  int *adopted)
+                  int *adopted, uint64_t *end_out, uint64_t *next_seq_out,
+                  int *torn_out)
 {
   uint64_t end, next_seq;
   int r, torn;
@@ -193,12 +196,19 @@ lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
           uint64_t after = h->head_seq;
           if (!newer_epoch_at (fd, file_size, LRVM_LOG_DATA_START, h,
                                &after))
-            return 0;
+            break;
         }
       else if (!newer_epoch_at (fd, file_size, end, h, NULL))
-        return 0;
+        break;
       *adopted = 1;
     }
+  if (end_out != NULL)
+    *end_out = end;
+  if (next_seq_out != NULL)
+    *next_seq_out = next_seq;
+  if (torn_out != NULL)
+    *torn_out = torn;
+  return 0;
 }
 
 /* Open (or create) the log of S and recover: replay every valid record
@@ -248,7 +258,8 @@ lrvm__recover (struct lrvm_store *s)
                         " format %u (this library reads %u)", s->path,
                         L->hdr.major, LRVM_FORMAT_MAJOR);
 
-  r = lrvm__log_follow (L->fd, L->file_size, &L->hdr, &adopted);
+  r = lrvm__log_follow (L->fd, L->file_size, &L->hdr, &adopted, &end,
+                        &next_seq, &torn);
   if (r != 0)
     return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno, "rvm_open:"
                                         " cannot read the log of %s",
@@ -260,14 +271,6 @@ lrvm__recover (struct lrvm_store *s)
                  " damaged; continuing from the records of epoch %lu at"
                  " offset %llu", s->path, (unsigned long) L->hdr.epoch,
                  (unsigned long long) L->hdr.head_off);
-  r = lrvm__log_scan (L->fd, L->file_size, &L->hdr, NULL, NULL, &end,
-                      &next_seq, &torn);
-  if (r != 0)
-    return r == RVM_EIO ? lrvm__syserr (s->opt.verbose, errno, "rvm_open:"
-                                        " cannot read the log of %s",
-                                        s->path)
-                        : lrvm__error (s->opt.verbose, r, "rvm_open: out"
-                                       " of memory reading the log");
   if (torn)
     lrvm__trace (s->opt.verbose, "recovery: %s: the log ends with an"
                  " incomplete record at offset %llu; it was never"

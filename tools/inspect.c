@@ -179,7 +179,8 @@ ro_header (struct ro_store *s, struct lrvm_header *h)
   switch (lrvm__log_read_header (s->logfd, h))
     {
     case 0:
-      e = lrvm__log_follow (s->logfd, s->log_size, h, &adopted);
+      e = lrvm__log_follow (s->logfd, s->log_size, h, &adopted, NULL, NULL,
+                            NULL);
       if (e == RVM_EIO)
         {
           tool_error ("%s: cannot read the log: %s", s->path,

@@ -436,7 +436,8 @@ cmd_verify (const char *dir)
                   " that a crash tore, or damage); slot %d is in force\n",
                   i, best);
       /* Past a damaged newest slot, as recovery goes.  */
-      if (lrvm__log_follow (s.logfd, s.log_size, &follow, &adopted) != 0)
+      if (lrvm__log_follow (s.logfd, s.log_size, &follow, &adopted, NULL,
+                            NULL, NULL) != 0)
         {
           tool_error ("%s: cannot read the log", dir);
           goto out;
