@@ -271,6 +271,21 @@ lost_candidate (const struct lrvm_header *h, const struct scan_result *sr,
   return (int32_t) (epoch - h->epoch) > 0;
 }
 
+/* Read the window BUF (CAP bytes) of the log of S from POS, as much as
+   the file holds: *START is POS, *HAVE the bytes read.  0, or -1 on a
+   read error.  */
+static int
+read_window (struct ro_store *s, unsigned char *buf, size_t cap, uint64_t pos,
+             uint64_t *start, size_t *have)
+{
+  uint64_t size = s->log_size;
+
+  *start = pos;
+  return lrvm__read_at (s->logfd, buf,
+                        size - pos < cap ? (size_t) (size - pos) : cap,
+                        pos, have);
+}
+
 /* Search every 8-byte boundary from the end of the live log to the end
    of the file for records that check.  A candidate's length is bounded
    by the file size before anything is allocated for it.  */
@@ -279,7 +294,7 @@ ro_find_lost (struct ro_store *s, const struct lrvm_header *h,
               const struct scan_result *sr, struct lost_result *lost)
 {
   unsigned char *buf;
-  size_t cap = WINDOW, have = 0, got;
+  size_t cap = WINDOW, have = 0;
   uint64_t start = 0, pos = sr->end, size = s->log_size;
   int r = 0;
 
@@ -300,15 +315,11 @@ ro_find_lost (struct ro_store *s, const struct lrvm_header *h,
 
       if (pos < start || pos + LRVM_REC_HDR_SIZE > start + have)
         {
-          start = pos;
-          if (lrvm__read_at (s->logfd, buf,
-                             size - pos < cap ? (size_t) (size - pos) : cap,
-                             start, &got) != 0)
+          if (read_window (s, buf, cap, pos, &start, &have) != 0)
             {
               r = -1;
               break;
             }
-          have = got;
           if (have < LRVM_REC_HDR_SIZE)
             break;
         }
@@ -340,15 +351,11 @@ ro_find_lost (struct ro_store *s, const struct lrvm_header *h,
               buf = nb;
               cap = len;
             }
-          start = pos;
-          if (lrvm__read_at (s->logfd, buf,
-                             size - pos < cap ? (size_t) (size - pos) : cap,
-                             start, &got) != 0)
+          if (read_window (s, buf, cap, pos, &start, &have) != 0)
             {
               r = -1;
               break;
             }
-          have = got;
           p = buf;
         }
       if (lrvm__record_check (p, (size_t) (start + have - pos), seq, epoch)
