@@ -409,10 +409,10 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       L->spare_cap = cap;
       L->file_size = file_size;
       L->busy = 0;
-      pthread_cond_broadcast (&L->cv);
       if (e != 0)
         {
           L->failed = 1;
+          pthread_cond_broadcast (&L->cv);
           return lrvm__syserr (s->opt.verbose, e, "cannot %s the log of %s",
                                flush ? "write and flush" : "write", s->path);
         }
@@ -433,6 +433,11 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
         }
       if (over_threshold (s))
         L->truncate_wanted = 1;
+      /* Wake the waiters with the mutex released: woken while it is
+         held, each would block on it at once and need waking again.  */
+      pthread_mutex_unlock (&L->mu);
+      pthread_cond_broadcast (&L->cv);
+      pthread_mutex_lock (&L->mu);
     }
 }
 
