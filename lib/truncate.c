@@ -260,7 +260,7 @@ ckpt_run (struct lrvm_store *s, struct lrvm_seg *g, size_t off, size_t len,
 /* Truncate by checkpoint: append to the log, after its last record
    and in its epoch, records holding the current value of every changed
    block of every segment in the log (all mapped, all from_memory), and
-   make only them durable; point the header at them; then write the
+   make only them durable; point both header slots at them; then write the
    blocks to the segment files and start an empty log.  A crash at any
    point replays either the old log (segment files untouched yet),
    then whatever part of the checkpoint it reaches (the values the old
@@ -303,9 +303,20 @@ truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
   if (r != 0)
     return lrvm__syserr (s->opt.verbose, r, "cannot write a checkpoint in"
                          " the log of %s", s->path);
+  /* The header goes into both slots, the second a copy with the next
+     generation, before any segment file is written: once a file holds
+     a block of the checkpoint, the old header must never be in force
+     again, since a power loss may have taken records of the old log
+     that were never flushed.  A damaged slot then leaves the other
+     copy.  */
   h.generation++;
   h.head_seq = L->next_seq;
   h.head_off = L->tail;
+  if ((r = lrvm__log_write_header (s, &h)) != 0)
+    return r;
+  if ((e = LRVM_FAILPOINT ("truncate.after_first_checkpoint_header")) != 0)
+    return lrvm__syserr (s->opt.verbose, e, "truncate");
+  h.generation++;
   if ((r = lrvm__log_write_header (s, &h)) != 0)
     return r;
   if ((e = LRVM_FAILPOINT ("truncate.after_checkpoint_header")) != 0)

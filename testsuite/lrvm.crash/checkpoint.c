@@ -21,7 +21,11 @@
    log's records) and compares both segment files byte for byte with a
    model rebuilt by replaying commits 1..J.  A store killed right after
    a checkpoint's header is also read by "lrvm verify" and "lrvm info"
-   before recovery.  A checkpoint larger than the 1 MiB the library
+   before recovery.  One killed between its two segment files has its
+   newest header slot and the first record of the old log damaged (a
+   media error and a power loss that took records never flushed):
+   recovery must find the checkpoint in the other slot.  A checkpoint
+   larger than the 1 MiB the library
    writes at a time is killed at each of its writes.  Last, writers are
    killed with SIGKILL at random moments, round after round, on one
    store.
@@ -30,7 +34,7 @@
 
 #include <config.h>
 
-#include "lrvm.h"
+#include "lrvm-internal.h"      /* lrvm.h, the header slots' format */
 #include "testlib.h"
 
 #include <errno.h>
@@ -53,11 +57,16 @@
 #define CASE_BIG "a checkpoint of several writes killed at each"
 #define CASE_RANDOM "SIGKILL at random moments, recovery finds the" \
   " committed prefix"
+#define CASE_SLOTS "both header slots hold the checkpoint's header while" \
+  " its blocks are written"
+#define CASE_DOUBLE "killed between two segment files of a checkpoint," \
+  " newest slot and old records damaged, recovery finds the checkpoint"
 
 /* The failpoints whose passages inside truncations are swept, each a
    case "killed at NAME in truncations"; CASE_OTHER takes the rest.  */
 static const char *const swept[] = {
-  "truncate.after_checkpoint", "truncate.after_checkpoint_header",
+  "truncate.after_checkpoint", "truncate.after_first_checkpoint_header",
+  "truncate.after_checkpoint_header",
   "truncate.before_segment_flush", "truncate.after_segment",
   "truncate.before_header", "truncate.after_header", "io.write",
   "io.flush"
@@ -929,6 +938,87 @@ tool_case (void)
   free (d);
 }
 
+/* Kill a truncation by checkpoint once it has written the first of
+   its two segment files, then check that both header slots hold the
+   checkpoint's header, damage the newest slot and the first record of
+   the old log (a media error, and a power loss that took records never
+   flushed), and recover: the checkpoint must be found in the other
+   slot.  Had the older slot kept the old log's header, recovery would
+   replay what is left of that log over one segment file of the
+   checkpoint and one of before it.  */
+static void
+double_fault_case (void)
+{
+  unsigned char slots[2 * LRVM_HDR_SLOT_SIZE], zero[512];
+  struct lrvm_header h[2];
+  const struct passage *ps = NULL;
+  struct writer w;
+  struct model m;
+  char fp[128], path[4200], how[64];
+  char *d = fresh_store ("double");
+  int p, q, k, newest, fd, st, ok, both = 0;
+
+  for (p = 0; p < npass && ps == NULL; p++)
+    if (pass[p].ckpt && strcmp (pass[p].name, "truncate.after_segment") == 0)
+      for (q = p + 1; q < npass && pass[q].commit == pass[p].commit; q++)
+        if (strcmp (pass[q].name, "truncate.after_segment") == 0)
+          {
+            ps = &pass[p];
+            break;
+          }
+  ok = ps != NULL;
+  if (!ok)
+    t_note ("%s: the learning run has no checkpoint of two segments",
+            CASE_DOUBLE);
+  if (ok)
+    {
+      snprintf (fp, sizeof fp, "%s:%d", ps->name, ps->count);
+      w.dir = d;
+      w.first = 1;
+      w.last = NCOMMITS;
+      w.failpoint = fp;
+      w.list = NULL;
+      st = run_writer (&w, how, sizeof how);
+      ok = killed (st) && status->started == ps->commit;
+      if (!ok)
+        t_note ("%s: the writer ended with %s in commit %llu", fp, how,
+                (unsigned long long) status->started);
+    }
+  snprintf (path, sizeof path, "%s/.lrvm-log", d);
+  if (ok)
+    {
+      fd = open (path, O_RDWR);
+      if (fd < 0 || pread (fd, slots, sizeof slots, 0)
+                    != (ssize_t) sizeof slots)
+        t_bail ("cannot read %s: %s", path, strerror (errno));
+      both = 1;
+      for (k = 0; k < 2; k++)
+        both = both && lrvm__header_decode (slots + k * LRVM_HDR_SLOT_SIZE,
+                                            &h[k]) == 0;
+      both = both && h[0].head_off == h[1].head_off
+             && h[0].head_seq == h[1].head_seq
+             && h[0].head_off >= LRVM_LOG_DATA_START + sizeof zero;
+      if (!both)
+        t_note ("%s: header slots: head offsets %llu and %llu", fp,
+                (unsigned long long) h[0].head_off,
+                (unsigned long long) h[1].head_off);
+      newest = h[1].generation > h[0].generation;
+      slots[newest * LRVM_HDR_SLOT_SIZE + 40] ^= 0x5a;
+      memset (zero, 0, sizeof zero);
+      if (pwrite (fd, slots, sizeof slots, 0) != (ssize_t) sizeof slots
+          || pwrite (fd, zero, sizeof zero, LRVM_LOG_DATA_START)
+             != (ssize_t) sizeof zero || close (fd) != 0)
+        t_bail ("cannot write %s: %s", path, strerror (errno));
+      model_init (&m);
+      ok = verify (d, fp, ps->commit, ps->commit, &m) >= 0;
+      model_free (&m);
+    }
+  t_check (both, CASE_SLOTS);
+  t_check (ok, CASE_DOUBLE);
+  keep_if_failed (d, ok && both);
+  free (d);
+}
+
 /* --- a checkpoint of several writes ---------------------------------- */
 
 /* BIG_BLOCKS blocks changed by twice as many no-flush commits of one
@@ -1286,6 +1376,7 @@ main (int argc, char **argv)
 #ifdef LRVM_FAILPOINTS
   sweep_passages ();
   tool_case ();
+  double_fault_case ();
   big_case ();
 #else
   {
@@ -1296,6 +1387,8 @@ main (int argc, char **argv)
                      swept[c]);
     t_unsupported ("%s (failpoints not compiled in)", CASE_OTHER);
     t_unsupported ("%s (failpoints not compiled in)", CASE_TOOL);
+    t_unsupported ("%s (failpoints not compiled in)", CASE_SLOTS);
+    t_unsupported ("%s (failpoints not compiled in)", CASE_DOUBLE);
     t_unsupported ("%s (failpoints not compiled in)", CASE_BIG);
   }
 #endif

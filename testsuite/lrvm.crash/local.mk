@@ -32,7 +32,7 @@ EXTRA_DIST += testsuite/lrvm.crash/failpoints.exp
 check_PROGRAMS += testsuite/lrvm.crash/checkpoint
 testsuite_lrvm_crash_checkpoint_SOURCES = testsuite/lrvm.crash/checkpoint.c
 testsuite_lrvm_crash_checkpoint_CPPFLAGS = $(TEST_CPPFLAGS)
-testsuite_lrvm_crash_checkpoint_LDADD = $(TESTLIBS)
+testsuite_lrvm_crash_checkpoint_LDADD = $(CORE_TESTLIBS)
 # It runs the lrvm tool on a store killed after a checkpoint's header.
 EXTRA_testsuite_lrvm_crash_checkpoint_DEPENDENCIES = tools/lrvm$(EXEEXT)
 
