@@ -1,7 +1,8 @@
 /* lrvm-bench.c -- throughput and recovery benchmarks of liblrvm, each
    shown beside the physical limit measured in the same run: durable
-   commits against a bare pwrite-and-flush loop, group commit, no-flush
-   commits with and without automatic truncation, and recovery time.
+   commits against a bare pwrite-and-flush loop, group commit against
+   the same loop writing four records at a time, no-flush commits
+   with and without automatic truncation, and recovery time.
    No-flush commits at the default threshold are timed over a store's
    second truncation cycle (the steady state, the log's space reused)
    and, apart, over its first (the log file growing), on the main
@@ -475,10 +476,11 @@ get_stats (rvm_t rvm, struct rvm_statistics *st)
 
 /* ------------------------------------------------------------------ */
 /* Benchmarks 1 and 2: durable commits from one thread, from THREADS
-   threads with a segment each (group commit), and the physical limit.
-   A round opens one store and one bare file and runs the three in
-   short alternating slices, so that the device's drift, which is
-   large on shared machines, weighs on all three alike.  */
+   threads with a segment each (group commit), and their physical
+   limits: one write and one flush per record, and per THREADS records.
+   A round opens one store and bare files and runs the four in short
+   alternating slices, so that the device's drift, which is large on
+   shared machines, weighs on all four alike.  */
 
 #define SLICES 5                /* slices of each kind per round */
 
@@ -491,8 +493,9 @@ struct raw_file
   size_t len;
 };
 
-/* One write of the physical limit: one pwrite of exactly one record's
-   bytes, appended from the log's first record offset, and the
+/* One write of a physical limit: one pwrite of exactly one record's
+   bytes (THREADS records' for group commit), appended from the log's
+   first record offset, and the
    library's flush call, into a file preallocated with flushed zero
    blocks (wrapping to the start at its end, as the log is reused
    after truncation).  */
@@ -514,8 +517,11 @@ struct tally
   double commits, secs;
 };
 
+/* Writes of F for SECS seconds (or COUNT writes), each counted as PER
+   commits.  */
 static void
-slice_raw (struct raw_file *f, double secs, long count, struct tally *t)
+slice_raw (struct raw_file *f, int per, double secs, long count,
+           struct tally *t)
 {
   double t0 = now ();
   long n = 0;
@@ -526,7 +532,7 @@ slice_raw (struct raw_file *f, double secs, long count, struct tally *t)
       n++;
     }
   while (count > 0 ? n < count : now () < t0 + secs);
-  t->commits += (double) n;
+  t->commits += (double) n * per;
   t->secs += now () - t0;
 }
 
@@ -567,12 +573,42 @@ slice_group (struct worker *w, double secs, long count, struct tally *t)
 struct durable_result
 {
   double one, raw, group;       /* commits per second */
+  double batch;                 /* group's limit: THREADS per flush */
   double per_flush;             /* group: commits made durable per flush */
   double record;                /* one: record bytes per commit */
 };
 
-/* One round of the durable benchmarks WANT (B_LIB, B_RAW, B_GROUP),
-   ROUND rotating their order.  */
+/* Open a bare file of RAW_FILE_SIZE zero bytes in DIR under NAME for
+   writes of LEN random bytes, and make 20 of them.  */
+static void
+raw_open (struct raw_file *f, const char *dir, const char *name, size_t len,
+          uint64_t *rng)
+{
+  size_t i;
+  int j;
+
+  f->len = len;
+  f->rec = malloc (len);
+  if (f->rec == NULL)
+    die ("out of memory");
+  for (i = 0; i < len; i++)
+    f->rec[i] = (unsigned char) next_random (rng);
+  f->off = LRVM_LOG_DATA_START;
+  f->fd = zero_file (dir, name, RAW_FILE_SIZE);
+  for (j = 0; j < 20; j++)
+    raw_commit (f);
+}
+
+static void
+raw_close (struct raw_file *f)
+{
+  if (f->fd >= 0)
+    close (f->fd);
+  free (f->rec);
+}
+
+/* One round of the durable benchmarks WANT (B_LIB, B_RAW, B_GROUP; the
+   group's limit with B_GROUP), ROUND rotating their order.  */
 static struct durable_result
 run_durable_round (int want, int round)
 {
@@ -580,8 +616,9 @@ run_durable_round (int want, int round)
   struct rvm_statistics a, b;
   struct durable_result res;
   struct tally one = { 0, 0 }, raw = { 0, 0 }, group = { 0, 0 };
+  struct tally batch = { 0, 0 };
   struct worker w[THREADS];
-  struct raw_file f;
+  struct raw_file f = { -1, 0, NULL, 0 }, fb = { -1, 0, NULL, 0 };
   uint64_t rng = 12345;
   double flushes = 0, flushed = 0, bytes = 0, commits = 0;
   double secs = opt_seconds / SLICES;
@@ -604,24 +641,14 @@ run_durable_round (int want, int round)
   for (i = 0; i < THREADS; i++)
     for (j = 0; j < 20; j++)
       one_transaction (&w[i]);
-  f.len = record_bytes ();
-  f.rec = malloc (f.len);
-  if (f.rec == NULL)
-    die ("out of memory");
-  for (i = 0; i < (int) f.len; i++)
-    f.rec[i] = (unsigned char) next_random (&rng);
-  f.fd = -1;
-  f.off = LRVM_LOG_DATA_START;
   if (want & B_RAW)
-    {
-      f.fd = zero_file (rawdir, "raw", RAW_FILE_SIZE);
-      for (j = 0; j < 20; j++)
-        raw_commit (&f);
-    }
+    raw_open (&f, rawdir, "raw", record_bytes (), &rng);
+  if (want & B_GROUP)
+    raw_open (&fb, rawdir, "batch", THREADS * record_bytes (), &rng);
 
   for (i = 0; i < slices; i++)
-    for (step = 0; step < 3; step++)
-      switch ((round + i + step) % 3)
+    for (step = 0; step < 4; step++)
+      switch ((round + i + step) % 4)
         {
         case 0:
           if (want & B_LIB)
@@ -635,7 +662,11 @@ run_durable_round (int want, int round)
           break;
         case 1:
           if (want & B_RAW)
-            slice_raw (&f, secs, count, &raw);
+            slice_raw (&f, 1, secs, count, &raw);
+          break;
+        case 2:
+          if (want & B_GROUP)
+            slice_raw (&fb, THREADS, secs, count, &batch);
           break;
         default:
           if (want & B_GROUP)
@@ -650,14 +681,14 @@ run_durable_round (int want, int round)
         }
 
   check_rvm (rvm_close (rvm), "rvm_close");
-  if (f.fd >= 0)
-    close (f.fd);
-  free (f.rec);
+  raw_close (&f);
+  raw_close (&fb);
   drop_dir (dir);
   drop_dir (rawdir);
   res.one = one.secs > 0 ? one.commits / one.secs : 0;
   res.raw = raw.secs > 0 ? raw.commits / raw.secs : 0;
   res.group = group.secs > 0 ? group.commits / group.secs : 0;
+  res.batch = batch.secs > 0 ? batch.commits / batch.secs : 0;
   res.per_flush = flushes > 0 ? flushed / flushes : 0;
   res.record = commits > 0 ? bytes / commits : 0;
   return res;
@@ -1043,7 +1074,8 @@ usage (int status)
          "  durable          durable commits, 1 thread, and the physical"
          " limit\n"
          "  lib, raw         either half of 'durable' alone\n"
-         "  group            durable commits, 4 threads (group commit)\n"
+         "  group            durable commits, 4 threads (group commit), and the\n"
+"                   limit of one write and flush per 4 commits\n"
          "  noflush          no-flush commits at the default truncation"
          " threshold\n"
          "                   (steady state, and the first cycle of a fresh"
@@ -1124,8 +1156,8 @@ static const struct
 int
 main (int argc, char **argv)
 {
-  struct series lib1, raw1, pair, grp, grp_pf, gpair, nf_huge, nf_nr,
-    mem_main, old_main, mem_cache, old_cache, growth_loss;
+  struct series lib1, raw1, pair, grp, grp_pf, gpair, batch, bpair,
+    nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss;
   struct window_series steady, first, cache;
   double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_first = 0,
     m_cache = 0, m_huge = 0;
@@ -1226,8 +1258,8 @@ main (int argc, char **argv)
   fflush (stdout);
 
   memset (&lib1, 0, sizeof lib1);
-  raw1 = pair = grp = grp_pf = gpair = nf_huge = nf_nr = mem_main = old_main
-    = mem_cache = old_cache = growth_loss = lib1;
+  raw1 = pair = grp = grp_pf = gpair = batch = bpair = nf_huge = nf_nr
+    = mem_main = old_main = mem_cache = old_cache = growth_loss = lib1;
   memset (&steady, 0, sizeof steady);
   first = cache = steady;
 
@@ -1246,6 +1278,9 @@ main (int argc, char **argv)
           {
             add (&grp, d.group);
             add (&grp_pf, d.per_flush);
+            add (&batch, d.batch);
+            if (d.batch > 0)
+              add (&bpair, d.group / d.batch);
           }
         if (d.one > 0 && d.raw > 0)
           add (&pair, d.one / d.raw);
@@ -1284,6 +1319,8 @@ main (int argc, char **argv)
 
   if (want & B_GROUP)
     {
+      char label[80];
+
       printf ("2. Durable commits, %d threads, one segment each (group"
               " commit)\n", THREADS);
       m_grp = median (&grp);
@@ -1294,6 +1331,10 @@ main (int argc, char **argv)
               m_grp / m_lib1);
       row ("ratio to 1 thread in each round", &gpair, "%.2f", "");
       target ("  median", median (&gpair), "%.2f", ">= 3", 3);
+      snprintf (label, sizeof label, "physical limit: pwrite %d x %zu B + %s",
+                THREADS, record_bytes (), flush_name ());
+      row (label, &batch, "%.0f", "/s");
+      row ("ratio lrvm / that limit in each round", &bpair, "%.3f", "");
       printf ("\n");
       fflush (stdout);
     }
@@ -1442,9 +1483,12 @@ main (int argc, char **argv)
             m_raw1, verdict (median (&pair), 0.9));
   if (gpair.n > 0)
     printf ("  durable, %d threads  %8.0f commits/s, %.2f x 1 thread, %.2f"
-            " commits per flush: target >= 3 %s\n", THREADS, m_grp,
+            " commits per flush: target >= 3 %s\n"
+            "                        %.3f x the limit of one flush per %d"
+            " commits (%.0f/s)\n", THREADS, m_grp,
             median (&gpair), median (&grp_pf),
-            verdict (median (&gpair), 3));
+            verdict (median (&gpair), 3), median (&bpair), THREADS,
+            median (&batch));
   if (m_def > 0)
     {
       printf ("  no-flush, 1 thread  %8.0f commits/s, steady state, %s"
