@@ -818,6 +818,30 @@ case_of (const char *name)
 
 /* Kill the workload at each learned passage, in a fresh store, and
    verify what recovery finds.  */
+/* Run the whole workload in the fresh store D, killed at passage PS
+   (failpoint FP, "NAME:COUNT"); nonzero if it died there, in the
+   commit the passage belongs to, else a note about WHAT.  */
+static int
+kill_at (const char *d, const struct passage *ps, const char *fp,
+         const char *what)
+{
+  struct writer w;
+  char how[64];
+  int ok;
+
+  w.dir = d;
+  w.first = 1;
+  w.last = NCOMMITS;
+  w.failpoint = fp;
+  w.list = NULL;
+  ok = killed (run_writer (&w, how, sizeof how))
+       && status->started == ps->commit;
+  if (!ok)
+    t_note ("%s: the writer ended with %s in commit %llu", what, how,
+            (unsigned long long) status->started);
+  return ok;
+}
+
 static void
 sweep_passages (void)
 {
@@ -830,11 +854,10 @@ sweep_passages (void)
   for (p = 0; p < npass; p++)
     {
       const struct passage *ps = &pass[p];
-      struct writer w;
       struct model m;
-      char fp[128], what[200], how[64];
+      char fp[128], what[200];
       char *d = fresh_store ("kill");
-      int st, ok;
+      int ok;
       uint64_t lo, hi = ps->commit;
 
       c = case_of (ps->name);
@@ -843,16 +866,7 @@ sweep_passages (void)
                 (unsigned long long) ps->commit,
                 ps->ckpt ? "checkpoint" : "log flush",
                 ps->exact ? "" : ", before the records were written");
-      w.dir = d;
-      w.first = 1;
-      w.last = NCOMMITS;
-      w.failpoint = fp;
-      w.list = NULL;
-      st = run_writer (&w, how, sizeof how);
-      ok = killed (st) && status->started == ps->commit;
-      if (!ok)
-        t_note ("%s: the writer ended with %s in commit %llu", what, how,
-                (unsigned long long) status->started);
+      ok = kill_at (d, ps, fp, what);
       lo = ps->exact ? hi : status->durable;
       model_init (&m);
       ok = ok && verify (d, what, lo, hi, &m) >= 0;
@@ -952,11 +966,10 @@ double_fault_case (void)
   unsigned char slots[2 * LRVM_HDR_SLOT_SIZE], zero[512];
   struct lrvm_header h[2];
   const struct passage *ps = NULL;
-  struct writer w;
   struct model m;
-  char fp[128], path[4200], how[64];
+  char fp[128], path[4200];
   char *d = fresh_store ("double");
-  int p, q, k, newest, fd, st, ok, both = 0;
+  int p, q, k, newest, fd, ok, both = 0;
 
   for (p = 0; p < npass && ps == NULL; p++)
     if (pass[p].ckpt && strcmp (pass[p].name, "truncate.after_segment") == 0)
@@ -973,16 +986,7 @@ double_fault_case (void)
   if (ok)
     {
       snprintf (fp, sizeof fp, "%s:%d", ps->name, ps->count);
-      w.dir = d;
-      w.first = 1;
-      w.last = NCOMMITS;
-      w.failpoint = fp;
-      w.list = NULL;
-      st = run_writer (&w, how, sizeof how);
-      ok = killed (st) && status->started == ps->commit;
-      if (!ok)
-        t_note ("%s: the writer ended with %s in commit %llu", fp, how,
-                (unsigned long long) status->started);
+      ok = kill_at (d, ps, fp, fp);
     }
   snprintf (path, sizeof path, "%s/.lrvm-log", d);
   if (ok)
