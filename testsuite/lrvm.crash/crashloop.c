@@ -294,7 +294,7 @@ main (int argc, char **argv)
   for (round = 1; round <= rounds && ok; round++)
     {
       struct child c;
-      uint64_t count, got, lo, n;
+      uint64_t count, vcount, got, lo, n;
       pid_t pid;
       int st;
 
@@ -329,7 +329,7 @@ main (int argc, char **argv)
       pid = t_fork (verifier, &c);
       close (c.fd[1]);
       got = t_run_until (pid, c.fd[0], UINT64_MAX, UINT64_MAX, UINT64_MAX,
-                         &count);
+                         &vcount);
       close (c.fd[0]);
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || got == UINT64_MAX)
