@@ -199,6 +199,15 @@ t_wait (pid_t pid, int *status, char *buf, size_t size)
   return buf;
 }
 
+int
+t_run_child (int (*fn) (void *), void *arg, char *buf, size_t size)
+{
+  int st;
+
+  t_wait (t_fork (fn, arg), &st, buf, size);
+  return WIFEXITED (st) && WEXITSTATUS (st) == 0;
+}
+
 uint64_t
 t_rand (uint64_t *s)
 {

@@ -45,6 +45,10 @@ pid_t t_fork (int (*fn) (void *), void *arg);
 /* Wait for PID; return a text such as "exit 0" or "signal 9" in BUF,
    and the raw status in *STATUS.  */
 const char *t_wait (pid_t pid, int *status, char *buf, size_t size);
+/* Run FN (ARG) in a fresh process (t_fork) and wait for it (t_wait):
+   nonzero if it exited 0.  How it ended is in BUF either way, for the
+   caller's message.  */
+int t_run_child (int (*fn) (void *), void *arg, char *buf, size_t size);
 
 /* A crash-test driver's reader: the uint64_t values child PID writes
    on FD, T_READY meaning "set up, about to work".  PID is SIGKILLed at
