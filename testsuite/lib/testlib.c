@@ -199,6 +199,15 @@ t_wait (pid_t pid, int *status, char *buf, size_t size)
   return buf;
 }
 
+int
+t_run_child (int (*fn) (void *), void *arg, char *buf, size_t size)
+{
+  int st;
+
+  t_wait (t_fork (fn, arg), &st, buf, size);
+  return WIFEXITED (st) && WEXITSTATUS (st) == 0;
+}
+
 uint64_t
 t_rand (uint64_t *s)
 {
@@ -356,4 +365,44 @@ t_run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
       ++*count;
     }
   return last;
+}
+
+/* The writer's deadline counts from its fork.  The verifier is never
+   killed: it ends by itself, or lrvm_run's timeout ends the test.  */
+int
+t_kill_round (int round, int fd[2], int (*writer) (void *), void *warg,
+              uint64_t delay, uint64_t after_ready, uint64_t dflt,
+              uint64_t *last, uint64_t *count,
+              int (*verifier) (void *), void *varg, uint64_t *got,
+              char *buf, size_t size)
+{
+  uint64_t vcount;
+  pid_t pid;
+  int st;
+
+  if (pipe (fd) != 0)
+    t_bail ("pipe: %s", strerror (errno));
+  pid = t_fork (writer, warg);
+  close (fd[1]);
+  *last = t_run_until (pid, fd[0], t_now_usec () + delay, after_ready,
+                       dflt, count);
+  close (fd[0]);
+  t_wait (pid, &st, buf, size);
+  if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL)
+    {
+      t_note ("round %d: writer ended with %s, not SIGKILL", round, buf);
+      return T_ROUND_WRITER;
+    }
+
+  if (pipe (fd) != 0)
+    t_bail ("pipe: %s", strerror (errno));
+  pid = t_fork (verifier, varg);
+  close (fd[1]);
+  *got = t_run_until (pid, fd[0], UINT64_MAX, UINT64_MAX, UINT64_MAX,
+                      &vcount);
+  close (fd[0]);
+  t_wait (pid, &st, buf, size);
+  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || *got == UINT64_MAX)
+    return T_ROUND_VERIFIER;
+  return T_ROUND_OK;
 }

@@ -45,6 +45,10 @@ pid_t t_fork (int (*fn) (void *), void *arg);
 /* Wait for PID; return a text such as "exit 0" or "signal 9" in BUF,
    and the raw status in *STATUS.  */
 const char *t_wait (pid_t pid, int *status, char *buf, size_t size);
+/* Run FN (ARG) in a fresh process (t_fork) and wait for it (t_wait):
+   nonzero if it exited 0.  How it ended is in BUF either way, for the
+   caller's message.  */
+int t_run_child (int (*fn) (void *), void *arg, char *buf, size_t size);
 
 /* A crash-test driver's reader: the uint64_t values child PID writes
    on FD, T_READY meaning "set up, about to work".  PID is SIGKILLed at
@@ -55,6 +59,25 @@ const char *t_wait (pid_t pid, int *status, char *buf, size_t size);
 #define T_READY UINT64_MAX
 uint64_t t_run_until (pid_t pid, int fd, uint64_t deadline,
                       uint64_t after_ready, uint64_t dflt, uint64_t *count);
+
+/* One round of a crash-test driver that never calls the library
+   itself.  A writer child runs WRITER (WARG) and is read by
+   t_run_until: SIGKILLed DELAY microseconds after its fork, or
+   AFTER_READY after T_READY; its last value (or DFLT) goes to *LAST
+   and their number to *COUNT before the verifier is forked, so LAST
+   may point into VARG.  The writer must have died of SIGKILL.  Then a
+   verifier child runs VERIFIER (VARG), is read until it exits, and
+   must exit 0 having sent a value, its last in *GOT.  Each child gets
+   a new pipe in FD, writes on FD[1] and closes FD[0].  Returns
+   T_ROUND_OK; T_ROUND_WRITER after noting "round ROUND: writer ended
+   with ..., not SIGKILL"; or T_ROUND_VERIFIER, with how the verifier
+   ended (t_wait's text) in BUF for the caller's note.  */
+enum { T_ROUND_OK, T_ROUND_WRITER, T_ROUND_VERIFIER };
+int t_kill_round (int round, int fd[2], int (*writer) (void *), void *warg,
+                  uint64_t delay, uint64_t after_ready, uint64_t dflt,
+                  uint64_t *last, uint64_t *count,
+                  int (*verifier) (void *), void *varg, uint64_t *got,
+                  char *buf, size_t size);
 
 /* A small deterministic generator (xorshift64*), for reproducible
    random choices; the seed is printed by t_seed.  */

@@ -18,12 +18,9 @@
 #include "testlib.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -255,51 +252,35 @@ main (int argc, char **argv)
   for (round = 1; round <= kills && ok; round++)
     {
       struct child c;
-      uint64_t count, got, lo, n;
-      pid_t pid;
+      uint64_t count, got, delay, after_ready, n;
+      int r;
 
       memset (&c, 0, sizeof c);
       c.round = round;
-      if (pipe (c.fd) != 0)
-        t_bail ("pipe: %s", strerror (errno));
-      pid = t_fork (writer, &c);
-      close (c.fd[1]);
-      lo = t_run_until (pid, c.fd[0],
-                        t_now_usec () + t_rand (&rs) % MAX_DELAY,
-                        t_rand (&rs) % 4 == 0 ? UINT64_MAX
-                        : t_rand (&rs) % READY_DELAY, k, &count);
-      close (c.fd[0]);
-      t_wait (pid, &st, buf, sizeof buf);
-      if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL)
+      c.base = k;
+      c.model = model;
+      delay = t_rand (&rs) % MAX_DELAY;
+      after_ready = t_rand (&rs) % 4 == 0 ? UINT64_MAX
+                    : t_rand (&rs) % READY_DELAY;
+      r = t_kill_round (round, c.fd, writer, &c, delay, after_ready, k,
+                        &c.lo, &count, verifier, &c, &got, buf,
+                        sizeof buf);
+      if (r == T_ROUND_WRITER)
         {
-          t_note ("round %d: writer ended with %s, not SIGKILL",
-                  round, buf);
           ok = 0;
           break;
         }
       total += count;
       if (count == 0)
         early++;
-
-      c.lo = lo;
-      c.base = k;
-      c.model = model;
-      if (pipe (c.fd) != 0)
-        t_bail ("pipe: %s", strerror (errno));
-      pid = t_fork (verifier, &c);
-      close (c.fd[1]);
-      got = t_run_until (pid, c.fd[0], UINT64_MAX, UINT64_MAX, UINT64_MAX,
-                         &count);
-      close (c.fd[0]);
-      t_wait (pid, &st, buf, sizeof buf);
-      if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || got == UINT64_MAX)
+      if (r == T_ROUND_VERIFIER)
         {
           t_note ("round %d: verifier: %s (last reported commit"
-                  " %llu)", round, buf, (unsigned long long) lo);
+                  " %llu)", round, buf, (unsigned long long) c.lo);
           ok = 0;
           break;
         }
-      if (got > lo)
+      if (got > c.lo)
         recovered_extra++;
       for (n = k + 1; n <= got; n++)
         {

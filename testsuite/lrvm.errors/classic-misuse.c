@@ -104,12 +104,12 @@ verify (const char *what, const char *dir, const char *name, int off,
         const void *data, size_t len)
 {
   struct expect_data e = { dir, name, off, data, len };
-  char buf[64];
-  const char *how = t_wait (t_fork (verify_child, &e), NULL, buf,
-                            sizeof buf);
-  if (strcmp (how, "exit 0") != 0)
+  char how[64];
+  int ok = t_run_child (verify_child, &e, how, sizeof how);
+
+  if (!ok)
     t_note ("%s: verifier: %s", what, how);
-  return t_check (strcmp (how, "exit 0") == 0, "%s", what);
+  return t_check (ok, "%s", what);
 }
 
 /* Commit LEN bytes of DATA at OFF of SEG; 0, or -1 on failure.  */
