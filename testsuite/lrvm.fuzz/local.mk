@@ -52,6 +52,7 @@ fuzz: testsuite/lrvm.fuzz/fuzz-log
 
 FUZZ_CORPUS = \
 	testsuite/lrvm.fuzz/corpus/bad-slots \
+	testsuite/lrvm.fuzz/corpus/ckpt-head-newer-epoch \
 	testsuite/lrvm.fuzz/corpus/empty \
 	testsuite/lrvm.fuzz/corpus/future-version \
 	testsuite/lrvm.fuzz/corpus/multi \

@@ -67,15 +67,6 @@ xmalloc (size_t n)
 }
 
 static int
-all_zero (const unsigned char *p, size_t n)
-{
-  while (n > 0)
-    if (p[--n] != 0)
-      return 0;
-  return 1;
-}
-
-static int
 same_header (const struct lrvm_header *a, const struct lrvm_header *b)
 {
   return a->major == b->major && a->minor == b->minor
@@ -606,8 +597,11 @@ struct model_entry
    header in force H; but where a valid record of a newer epoch starts
    at their end, recovery takes it as the sign of a damaged newest slot
    and applies the records of that epoch from there instead (those
-   before it were applied when that epoch began).  Returns their
-   number, at most MAX, in V; -1 if there are more.  */
+   before it were applied when that epoch began).  Under the header of
+   a checkpoint (head offset past the start of the data), that record
+   is looked for only at the start of the data, with a sequence number
+   at least the header's head.  Returns their number, at most MAX, in
+   V; -1 if there are more.  */
 static long
 model_entries (const unsigned char *img, size_t size, struct lrvm_header h,
                struct model_entry *v, long max)
@@ -638,15 +632,20 @@ model_entries (const unsigned char *img, size_t size, struct lrvm_header h,
           off += len;
           seq++;
         }
+      if (h.head_off != LRVM_LOG_DATA_START)
+        off = LRVM_LOG_DATA_START;
       if (off >= size || size - off < LRVM_REC_HDR_SIZE
           || lrvm_get32 (img + off) != LRVM_REC_MAGIC
           || (int32_t) (lrvm_get32 (img + off + 24) - h.epoch) <= 0
+          || (h.head_off != LRVM_LOG_DATA_START
+              && lrvm_get64 (img + off + 16) < h.head_seq)
           || lrvm__record_check (img + off, size - off,
                                  lrvm_get64 (img + off + 16),
                                  lrvm_get32 (img + off + 24)) == 0)
         return n;
       h.epoch = lrvm_get32 (img + off + 24);
-      seq = lrvm_get64 (img + off + 16);
+      h.head_seq = seq = lrvm_get64 (img + off + 16);
+      h.head_off = off;
       n = 0;
     }
 }
