@@ -108,15 +108,16 @@ test_blocks (void)
   want = 1 + 2 + 2 + 1;
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
+  t_note ("blocks written from memory: %llu, want %zu",
+          (unsigned long long) (b.truncated_blocks - a.truncated_blocks),
+          want);
   t_check (b.truncated_blocks - a.truncated_blocks == want,
-           "memtrunc: blocks written from memory (%llu, want %zu)",
-           (unsigned long long) (b.truncated_blocks - a.truncated_blocks),
-           want);
+           "blocks written from memory");
   t_check (b.truncated_records == a.truncated_records,
-           "memtrunc: no record applied from the log when every segment"
+           "no record applied from the log when every segment"
            " is mapped and idle");
   t_check (file_is ("blocks", base, SEGSIZE),
-           "memtrunc: the file equals memory, the partial last block"
+           "the file equals memory, the partial last block"
            " without growing the file");
 
   /* A second truncation with nothing new writes nothing; new changes
@@ -126,12 +127,12 @@ test_blocks (void)
   a = b;
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
+  t_note ("blocks written by the second truncation: %llu, want 1",
+          (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
   t_check (b.truncated_blocks - a.truncated_blocks == 1,
-           "memtrunc: only blocks changed since the last truncation are"
-           " written (%llu)",
-           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+           "only blocks changed since the last truncation are written");
   t_check (file_is ("blocks", base, SEGSIZE),
-           "memtrunc: the file equals memory after the second change");
+           "the file equals memory after the second change");
   ok (rvm_close (rvm), "rvm_close");
 }
 
@@ -164,16 +165,18 @@ test_active (void)
   b = stats (rvm);
   t_check (file_holds ("busy", 1000, v1, 50)
            && file_holds ("busy", 30000, zero, 50),
-           "memtrunc: a segment in a transaction gets its committed bytes,"
+           "a segment in a transaction gets its committed bytes,"
            " not its uncommitted ones");
   t_check (file_is ("idle", idle, SEGSIZE),
-           "memtrunc: the idle segment beside it equals its memory");
+           "the idle segment beside it equals its memory");
+  t_note ("busy and idle segments: %llu records from the log, %llu"
+          " blocks from memory, want 1 and 1",
+          (unsigned long long) (b.truncated_records - a.truncated_records),
+          (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
   t_check (b.truncated_records - a.truncated_records == 1
            && b.truncated_blocks - a.truncated_blocks == 1,
-           "memtrunc: the busy segment's record came from the log, the"
-           " idle segment's block from memory (%llu records, %llu blocks)",
-           (unsigned long long) (b.truncated_records - a.truncated_records),
-           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+           "the busy segment's record came from the log, the idle"
+           " segment's block from memory");
 
   /* Commit it now: the next truncation writes it from memory, and
      both of its blocks' worth of changes land.  */
@@ -182,7 +185,7 @@ test_active (void)
   t_check (file_holds ("busy", 1000, v2, 50)
            && file_holds ("busy", 30000, v2, 50)
            && file_is ("busy", busy, SEGSIZE),
-           "memtrunc: once committed, the transaction's bytes reach the"
+           "once committed, the transaction's bytes reach the"
            " file");
 
   /* Abort instead: memory goes back, and the file keeps what it had. */
@@ -194,7 +197,7 @@ test_active (void)
   ok (rvm_truncate (rvm), "rvm_truncate");
   t_check (file_holds ("busy", 1000, v2, 50)
            && file_is ("busy", busy, SEGSIZE),
-           "memtrunc: an aborted transaction's bytes never reach the file");
+           "an aborted transaction's bytes never reach the file");
   ok (rvm_close (rvm), "rvm_close");
 }
 
@@ -217,10 +220,10 @@ test_unmapped (void)
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
   t_check (file_is ("gone", copy, SEGSIZE) && file_is ("kept", kept, SEGSIZE),
-           "memtrunc: an unmapped segment's records reach its file");
+           "an unmapped segment's records reach its file");
   t_check (b.truncated_records - a.truncated_records == 1
            && b.truncated_blocks - a.truncated_blocks == 1,
-           "memtrunc: from the log for the unmapped segment, from memory"
+           "from the log for the unmapped segment, from memory"
            " for the mapped one");
   ok (rvm_close (rvm), "rvm_close");
 }
@@ -243,7 +246,7 @@ test_diverged (void)
 
   if (sizeof (size_t) < 8)
     {
-      t_unsupported ("memtrunc: a refused no-restore commit (needs a"
+      t_unsupported ("a refused no-restore commit (needs a"
                      " 64-bit size_t)");
       return;
     }
@@ -252,7 +255,7 @@ test_diverged (void)
   r = rvm_map_segment (rvm, "sparse", size, &base, NULL);
   if (r != 0)
     {
-      t_unsupported ("memtrunc: a refused no-restore commit (cannot map"
+      t_unsupported ("a refused no-restore commit (cannot map"
                      " 4.25 GiB: %s)", rvm_strerror (r));
       ok (rvm_close (rvm), "rvm_close");
       return;
@@ -264,19 +267,19 @@ test_diverged (void)
   /* In the block the next commit changes.  */
   memset ((char *) base + 300, 0x42, 64);
   r = rvm_commit (tid, RVM_NO_FLUSH);
-  t_check (r == RVM_ERANGE, "memtrunc: a record over 4 GiB is refused (%s)",
-           rvm_strerror (r));
+  t_note ("a record over 4 GiB: %s", rvm_strerror (r));
+  t_check (r == RVM_ERANGE, "a record over 4 GiB is refused");
   put (rvm, base, 100, 64, 0x41);
   a = stats (rvm);
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
   t_check (file_holds ("sparse", 100, v, 64)
            && file_holds ("sparse", 300, zero, 64),
-           "memtrunc: after a refused no-restore commit, the committed bytes"
+           "after a refused no-restore commit, the committed bytes"
            " reach the file and the refused ones do not");
   t_check (b.truncated_records - a.truncated_records == 1
            && b.truncated_blocks == a.truncated_blocks,
-           "memtrunc: that segment is taken from the log");
+           "that segment is taken from the log");
   ok (rvm_unmap_segment (rvm, base), "rvm_unmap");
   ok (rvm_destroy_segment (rvm, "sparse"), "rvm_destroy");
   ok (rvm_close (rvm), "rvm_close");
@@ -302,14 +305,16 @@ test_checkpoint (void)
   a = stats (rvm);
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
+  t_note ("400 no-flush commits to one block: %llu checkpoints, %llu"
+          " blocks, want 1 and 1",
+          (unsigned long long) (b.checkpoints - a.checkpoints),
+          (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
   t_check (b.checkpoints - a.checkpoints == 1
            && b.truncated_blocks - a.truncated_blocks == 1,
-           "memtrunc: 400 no-flush commits to one block are truncated by a"
-           " checkpoint of that block (%llu checkpoints, %llu blocks)",
-           (unsigned long long) (b.checkpoints - a.checkpoints),
-           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+           "400 no-flush commits to one block are truncated by a"
+           " checkpoint of that block");
   t_check (file_is ("ckpt", base, SEGSIZE),
-           "memtrunc: after a checkpoint the file equals memory");
+           "after a checkpoint the file equals memory");
 
   for (i = 0; i < 400; i++)
     put (rvm, base, (size_t) (i * 37) % 2000, 200, (i + 7) & 0xff);
@@ -320,20 +325,20 @@ test_checkpoint (void)
   a = b;
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
+  t_note ("after a durable commit: %llu checkpoints, %llu blocks, want"
+          " 0 and 2", (unsigned long long) (b.checkpoints - a.checkpoints),
+          (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
   t_check (b.checkpoints == a.checkpoints
            && b.truncated_blocks - a.truncated_blocks == 2,
-           "memtrunc: after a durable commit the log is flushed instead"
-           " (%llu checkpoints, %llu blocks)",
-           (unsigned long long) (b.checkpoints - a.checkpoints),
-           (unsigned long long) (b.truncated_blocks - a.truncated_blocks));
+           "after a durable commit the log is flushed instead");
   memcpy (copy, base, SEGSIZE);
   ok (rvm_close (rvm), "rvm_close");
   t_check (file_is ("ckpt", copy, SEGSIZE),
-           "memtrunc: after the flushed truncation the file equals memory");
+           "after the flushed truncation the file equals memory");
   rvm = open_store ();
   ok (rvm_map_segment (rvm, "ckpt", SEGSIZE, &base, NULL), "rvm_map");
   t_check (memcmp (base, copy, SEGSIZE) == 0,
-           "memtrunc: a new handle maps what the truncations wrote");
+           "a new handle maps what the truncations wrote");
   ok (rvm_close (rvm), "rvm_close");
 }
 
@@ -389,9 +394,9 @@ test_lost_slot (int more)
     t_bail ("cannot make %s", dir);
   pid = t_fork (lost_slot_writer, &more);
   t_wait (pid, &st, how, sizeof how);
-  t_check (WIFEXITED (st) && WEXITSTATUS (st) == 0, "memtrunc: lost slot,"
-           " %d more: the writer truncated by checkpoint and committed (%s)",
-           more, how);
+  t_note ("lost slot, %d more: the writer ended with %s", more, how);
+  t_check (WIFEXITED (st) && WEXITSTATUS (st) == 0, "lost slot, %d more:"
+           " the writer truncated by checkpoint and committed", more);
   snprintf (path, sizeof path, "%s/.lrvm-log", dir);
   fd = open (path, O_RDWR);
   if (fd < 0 || pread (fd, slots, sizeof slots, 0) != (ssize_t) sizeof slots)
@@ -402,7 +407,7 @@ test_lost_slot (int more)
       newest = k;
   t_check (newest >= 0 && h[1 - newest].head_off != LRVM_LOG_DATA_START
            && h[newest].head_off == LRVM_LOG_DATA_START,
-           "memtrunc: lost slot, %d more: the older slot holds the"
+           "lost slot, %d more: the older slot holds the"
            " checkpoint's header, the newest an empty log at the start of"
            " the data", more);
   if (newest < 0)
@@ -421,11 +426,11 @@ test_lost_slot (int more)
   rvm = open_store ();
   ok (rvm_map_segment (rvm, "lost", SEGSIZE, &base, NULL), "rvm_map");
   t_check (memcmp (base, want, SEGSIZE) == 0,
-           "memtrunc: lost slot, %d more: recovery finds the checkpoint's"
+           "lost slot, %d more: recovery finds the checkpoint's"
            " state and every commit after it", more);
   ok (rvm_close (rvm), "rvm_close");
   t_check (file_is ("lost", want, SEGSIZE),
-           "memtrunc: lost slot, %d more: the segment file holds them too",
+           "lost slot, %d more: the segment file holds them too",
            more);
 }
 
@@ -454,14 +459,16 @@ test_automatic (void)
            (int) (x >> 56));
     }
   st = stats (rvm);
+  t_note ("automatic truncations: %llu, by checkpoint: %llu",
+          (unsigned long long) st.truncations,
+          (unsigned long long) st.checkpoints);
   t_check (st.truncations >= 5 && st.truncated_blocks > 0
            && st.truncated_records == 0 && st.checkpoints == st.truncations,
-           "memtrunc: automatic truncations (%llu) write from memory, by"
-           " checkpoints (%llu)", (unsigned long long) st.truncations,
-           (unsigned long long) st.checkpoints);
+           "automatic truncations write from memory, by"
+           " checkpoints");
   ok (rvm_truncate (rvm), "rvm_truncate");
   t_check (file_is ("auto", base, SEGSIZE),
-           "memtrunc: after automatic truncations the file equals memory");
+           "after automatic truncations the file equals memory");
   ok (rvm_close (rvm), "rvm_close");
 }
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,22 @@ make_copy (const unsigned char *log, size_t log_len)
 /* Trials need no durability: their stores are thrown away.  */
 static struct rvm_options trial_options;
 
+/* Check that WHY (a check_state result) is NULL, under the name made
+   of FMT: the same name whether it passes or fails, WHY in a note.  */
+static void
+check_why (const char *why, const char *fmt, ...)
+{
+  char name[256];
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (name, sizeof name, fmt, ap);
+  va_end (ap);
+  if (why != NULL)
+    t_note ("%s: %s", name, why);
+  t_check (why == NULL, "%s", name);
+}
+
 /* Open the store D and compare both segments with the state after K
    transactions.  Returns 0 if equal, else a description.  */
 static const char *
@@ -304,8 +321,8 @@ test_garbage (uint64_t seed)
   d = make_copy (log, (size_t) (rec_off[NTRANS - 1] + rec_len[NTRANS - 1]
                                 + extra));
   why = check_state (d, NTRANS);
-  t_check (why == NULL, "garbage: garbage after the last record keeps every"
-           " record%s%s", why ? ": " : "", why ? why : "");
+  check_why (why, "garbage: garbage after the last record keeps every"
+             " record");
   t_rmdir (d);
   free (d);
 
@@ -315,8 +332,8 @@ test_garbage (uint64_t seed)
     log[i] = (unsigned char) t_rand (&st);
   d = make_copy (log, plog_len);
   why = check_state (d, 5);
-  t_check (why == NULL, "garbage: garbage from record 5 on recovers records"
-           " 0-4%s%s", why ? ": " : "", why ? why : "");
+  check_why (why, "garbage: garbage from record 5 on recovers records"
+             " 0-4");
   t_rmdir (d);
   free (d);
 
@@ -327,8 +344,7 @@ test_garbage (uint64_t seed)
   lrvm__record_seal (log + rec_off[3], rec_len[3]);
   d = make_copy (log, plog_len);
   why = check_state (d, 3);
-  t_check (why == NULL, "garbage: a huge record length ends the log there%s%s",
-           why ? ": " : "", why ? why : "");
+  check_why (why, "garbage: a huge record length ends the log there");
   t_rmdir (d);
   free (d);
   free (log);
@@ -363,8 +379,7 @@ test_headers (void)
   log[newest * LRVM_HDR_SLOT_SIZE + 30] ^= 0x10;
   d = make_copy (log, plog_len);
   why = check_state (d, NTRANS);
-  t_check (why == NULL, "header: a damaged newest slot loses no record%s%s",
-           why ? ": " : "", why ? why : "");
+  check_why (why, "header: a damaged newest slot loses no record");
   t_rmdir (d);
   free (d);
 
@@ -373,8 +388,7 @@ test_headers (void)
   log[!newest * LRVM_HDR_SLOT_SIZE + 100] ^= 0x01;
   d = make_copy (log, plog_len);
   why = check_state (d, NTRANS);
-  t_check (why == NULL, "header: a damaged older slot loses no record%s%s",
-           why ? ": " : "", why ? why : "");
+  check_why (why, "header: a damaged older slot loses no record");
   t_rmdir (d);
   free (d);
 
@@ -384,9 +398,9 @@ test_headers (void)
   log[LRVM_HDR_SLOT_SIZE] ^= 0xff;
   d = make_copy (log, plog_len);
   r = rvm_open (d, NULL, &rvm);
+  t_note ("both slots with a wrong magic: %s", rvm_errmsg ());
   t_check (r == RVM_ECORRUPT && strstr (rvm_errmsg (), "header") != NULL,
-           "header: both slots with a wrong magic are refused: %s",
-           rvm_errmsg ());
+           "header: both slots with a wrong magic are refused");
   if (r == 0)
     rvm_close (rvm);
   {
@@ -409,8 +423,9 @@ test_headers (void)
   }
   d = make_copy (log, plog_len);
   r = rvm_open (d, NULL, &rvm);
+  t_note ("a future format version: %s", rvm_errmsg ());
   t_check (r == RVM_EVERSION, "header: a future format version is refused"
-           " with RVM_EVERSION (%s)", rvm_errmsg ());
+           " with RVM_EVERSION");
   if (r == 0)
     rvm_close (rvm);
   t_rmdir (d);
@@ -425,8 +440,9 @@ test_headers (void)
   }
   d = make_copy (log, plog_len);
   r = rvm_open (d, NULL, &rvm);
+  t_note ("an unknown incompatible feature: %s", rvm_errmsg ());
   t_check (r == RVM_EVERSION, "header: an unknown incompatible feature is"
-           " refused with RVM_EVERSION (%s)", rvm_errmsg ());
+           " refused with RVM_EVERSION");
   if (r == 0)
     rvm_close (rvm);
   t_rmdir (d);
@@ -452,8 +468,8 @@ test_segment_files (void)
   /* Records recreate the bytes they hold; the rest is zeros, exactly as
      in the expected state, since the pristine file was all zeros.  */
   why = check_state (d, NTRANS);
-  t_check (why == NULL, "segment: a missing segment file is rebuilt from"
-           " its records%s%s", why ? ": " : "", why ? why : "");
+  check_why (why, "segment: a missing segment file is rebuilt from"
+             " its records");
   t_rmdir (d);
   free (d);
 
@@ -486,9 +502,9 @@ test_segment_files (void)
   mkdir (path, 0755);
   {
     int r = rvm_open (d, NULL, &rvm);
+    t_note ("a directory in place of a segment file: %s", rvm_errmsg ());
     t_check (r == RVM_EIO && strstr (rvm_errmsg (), segnames[0]) != NULL,
-             "segment: a directory in place of a segment file is reported:"
-             " %s", rvm_errmsg ());
+             "segment: a directory in place of a segment file is reported");
     if (r == 0)
       rvm_close (rvm);
   }
@@ -529,8 +545,8 @@ main (int argc, char **argv)
     return t_done ();
   {
     const char *why = check_state (d, NTRANS);
-    t_check (why == NULL, "setup: the pristine store recovers all %d"
-             " transactions%s%s", NTRANS, why ? ": " : "", why ? why : "");
+    check_why (why, "setup: the pristine store recovers all %d"
+               " transactions", NTRANS);
   }
   test_cuts ();
   test_bitflips (seed);
