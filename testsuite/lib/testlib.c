@@ -315,12 +315,14 @@ t_listing (const char *dir)
 
 /* Read the values PID sends on FD and kill it at DEADLINE
    (microseconds), or AFTER_READY microseconds after it sent READY if
-   that comes first; then read the rest until the pipe closes.  Returns
-   the last value (READY aside), or DFLT if none came, and the number
-   of values in *COUNT.  */
+   that comes first; then read the rest until the pipe closes.  Each
+   value (READY aside) goes to EACH if it is not NULL.  Returns the
+   last value (READY aside), or DFLT if none came, and the number of
+   values in *COUNT.  */
 uint64_t
-t_run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
-           uint64_t dflt, uint64_t *count)
+t_run_until_each (pid_t pid, int fd, uint64_t deadline,
+                  uint64_t after_ready, uint64_t dflt, uint64_t *count,
+                  void (*each) (uint64_t v, void *arg), void *arg)
 {
   uint64_t last = dflt, v;
   int killed = 0;
@@ -361,10 +363,20 @@ t_run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
             deadline = t_now_usec () + after_ready;
           continue;
         }
+      if (each != NULL)
+        each (v, arg);
       last = v;
       ++*count;
     }
   return last;
+}
+
+uint64_t
+t_run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
+             uint64_t dflt, uint64_t *count)
+{
+  return t_run_until_each (pid, fd, deadline, after_ready, dflt, count,
+                           NULL, NULL);
 }
 
 /* The writer's deadline counts from its fork.  The verifier is never

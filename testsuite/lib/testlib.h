@@ -59,6 +59,16 @@ int t_run_child (int (*fn) (void *), void *arg, char *buf, size_t size);
 #define T_READY UINT64_MAX
 uint64_t t_run_until (pid_t pid, int fd, uint64_t deadline,
                       uint64_t after_ready, uint64_t dflt, uint64_t *count);
+/* t_run_until, also calling EACH (V, ARG), unless EACH is NULL, as
+   each value V other than T_READY is read, in the order PID wrote
+   them.  A child whose messages are several values writes each one
+   with a single write (at most PIPE_BUF bytes, so its threads'
+   messages never interleave) and never puts T_READY in one; EACH
+   reassembles them.  */
+uint64_t t_run_until_each (pid_t pid, int fd, uint64_t deadline,
+                           uint64_t after_ready, uint64_t dflt,
+                           uint64_t *count,
+                           void (*each) (uint64_t v, void *arg), void *arg);
 
 /* One round of a crash-test driver that never calls the library
    itself.  A writer child runs WRITER (WARG) and is read by

@@ -54,11 +54,10 @@ verify (const char *what, const char *d, const char *name, int size, int off,
         const void *data, size_t len)
 {
   struct expect e = { d, name, size, off, data, len };
-  char buf[64];
-  const char *how = t_wait (t_fork (verify_child, &e), NULL, buf,
-                            sizeof buf);
-  return t_check (strcmp (how, "exit 0") == 0, "%s (verifier: %s)", what,
-                  how);
+  char how[64];
+  int ok = t_run_child (verify_child, &e, how, sizeof how);
+
+  return t_check (ok, "%s (verifier: %s)", what, how);
 }
 
 /* --- basic persistence: commit, then abort () -------------------- */

@@ -169,13 +169,13 @@ verify_image (const char *dir, const char *seg, size_t size,
   struct image im = { dir, seg, size, want };
   char how[64], name[512];
   va_list ap;
+  int ok;
 
   va_start (ap, fmt);
   vsnprintf (name, sizeof name, fmt, ap);
   va_end (ap);
-  t_wait (t_fork (image_child, &im), NULL, how, sizeof how);
-  return t_check (strcmp (how, "exit 0") == 0, "%s (verifier: %s)", name,
-                  how);
+  ok = t_run_child (image_child, &im, how, sizeof how);
+  return t_check (ok, "%s (verifier: %s)", name, how);
 }
 
 /* Nonzero if the file DIR/NAME holds WANT[0..LEN) at OFF.  */
@@ -1563,13 +1563,14 @@ test_stats_recovery (void)
   struct rvm_statistics st;
   char how[64];
   rvm_t rvm;
+  int ok;
 
-  t_wait (t_fork (records_writer, &a), NULL, how, sizeof how);
+  ok = t_run_child (records_writer, &a, how, sizeof how);
   rvm = open_or_bail (d, NULL);
   st = stats (rvm);
-  t_note ("stats: recovery of 37 records took %llu us",
-          (unsigned long long) st.recovery_usec);
-  t_check (strcmp (how, "exit 0") == 0 && st.recovery_records == 37
+  t_note ("stats: recovery of 37 records took %llu us (writer: %s)",
+          (unsigned long long) st.recovery_usec, how);
+  t_check (ok && st.recovery_records == 37
            && st.recovery_usec > 0 && st.commits == 0,
            "stats: reopening a closed store with 37 live records replays"
            " 37, in a measured time (%llu)",

@@ -152,7 +152,7 @@ run_script (const char *what, const struct step *s, size_t n,
   struct script sc;
   struct expect e;
   uint32_t v = 1;
-  int fds[2], st;
+  int fds[2], st, ok;
   char how[64];
   pid_t pid;
 
@@ -175,10 +175,9 @@ run_script (const char *what, const struct step *s, size_t n,
   e.dir = d;
   e.s = s;
   e.found = found;
-  t_wait (t_fork (expect_child, &e), NULL, how, sizeof how);
-  t_check (strcmp (how, "exit 0") == 0, "%s: a fresh process finds the"
-           " first %zu of %zu commits, and no other (%s)", what, found, n,
-           how);
+  ok = t_run_child (expect_child, &e, how, sizeof how);
+  t_check (ok, "%s: a fresh process finds the first %zu of %zu commits,"
+           " and no other (%s)", what, found, n, how);
   t_rmdir (d);
   free (d);
 }

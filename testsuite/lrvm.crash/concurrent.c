@@ -49,8 +49,9 @@
 #define THINK 300
 /* A writer is killed up to KILL_DELAY microseconds after it is ready.  */
 #define KILL_DELAY 25000
-#define READY UINT64_MAX
-/* The message a thread sends when a call fails: FAILED, its status.  */
+/* A message is two values: a thread and its last returned commit, or
+   FAILED and the status of the call that failed.  Neither value is
+   ever T_READY, which the writer sends alone.  */
 #define FAILED (UINT64_MAX - 1)
 
 static uint64_t seed;
@@ -96,15 +97,24 @@ seg_name (int t, char *buf)
   return buf;
 }
 
+/* Send the N values M in one write, so that threads' messages never
+   interleave.  */
+static void
+send_values (int fd, const uint64_t *m, size_t n)
+{
+  ssize_t w;
+
+  do
+    w = write (fd, m, n * sizeof *m);
+  while (w < 0 && errno == EINTR);
+}
+
 static void
 send_msg (int fd, uint64_t t, uint64_t n)
 {
   uint64_t m[2] = { t, n };
-  ssize_t w;
 
-  do
-    w = write (fd, m, sizeof m);
-  while (w < 0 && errno == EINTR);
+  send_values (fd, m, 2);
 }
 
 /* --- the writer ----------------------------------------------------- */
@@ -196,7 +206,7 @@ writer (void *arg)
   struct thread th[NTHREADS + 1];
   pthread_t id[NTHREADS + 1];
   struct rvm_options o;
-  uint64_t rs = t_mix (seed ^ (uint64_t) c->round);
+  uint64_t rs = t_mix (seed ^ (uint64_t) c->round), ready = T_READY;
   char name[8];
   rvm_t rvm;
   int t;
@@ -227,7 +237,7 @@ writer (void *arg)
       th[t].base = base;
     }
   th[NTHREADS] = th[0];
-  send_msg (c->fd[1], READY, 0);
+  send_values (c->fd[1], &ready, 1);
   for (t = 0; t <= NTHREADS; t++)
     if (pthread_create (&id[t], NULL, t < NTHREADS ? committer : truncator,
                         &th[t]) != 0)
@@ -300,61 +310,37 @@ verifier (void *arg)
 
 /* --- the driver ----------------------------------------------------- */
 
-/* Read the messages PID sends on FD, kill it AFTER_READY microseconds
-   after it sent READY (never if UINT64_MAX), then read the rest until
-   the pipe closes.  LAST[t] gets the last number of each thread, and
-   *FAILURES the number of failed calls reported; returns the number of
-   commits reported.  */
-static uint64_t
-run_until (pid_t pid, int fd, uint64_t after_ready, uint64_t *last,
-           int *failures)
+/* What the driver gathers from a child's messages.  */
+struct gather
 {
-  uint64_t deadline = UINT64_MAX, m[2], count = 0;
-  int killed = 0;
+  uint64_t *last;               /* LAST[t]: the last number of thread t */
+  uint64_t commits;             /* commits reported */
+  int failures;                 /* failed calls reported */
+  int half;                     /* FIRST holds a message's first value */
+  uint64_t first;
+};
 
-  for (;;)
+/* t_run_until_each's callback: put each message back together from
+   its two values and account for it in the struct gather ARG.  */
+static void
+gather_value (uint64_t v, void *arg)
+{
+  struct gather *g = arg;
+
+  if (!g->half)
     {
-      ssize_t got;
-
-      if (!killed && deadline != UINT64_MAX)
-        {
-          uint64_t t = t_now_usec ();
-          struct timeval tv;
-          fd_set set;
-
-          if (t >= deadline)
-            {
-              kill (pid, SIGKILL);
-              killed = 1;
-              continue;
-            }
-          tv.tv_sec = (time_t) ((deadline - t) / 1000000u);
-          tv.tv_usec = (suseconds_t) ((deadline - t) % 1000000u);
-          FD_ZERO (&set);
-          FD_SET (fd, &set);
-          if (select (fd + 1, &set, NULL, NULL, &tv) <= 0)
-            continue;
-        }
-      got = read (fd, m, sizeof m);
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got != (ssize_t) sizeof m)
-        break;
-      if (m[0] == READY)
-        {
-          if (after_ready != UINT64_MAX)
-            deadline = t_now_usec () + after_ready;
-          continue;
-        }
-      if (m[0] == FAILED)
-        ++*failures;
-      else if (m[0] < NTHREADS)
-        {
-          last[m[0]] = m[1];
-          count++;
-        }
+      g->first = v;
+      g->half = 1;
+      return;
     }
-  return count;
+  g->half = 0;
+  if (g->first == FAILED)
+    g->failures++;
+  else if (g->first < NTHREADS)
+    {
+      g->last[g->first] = v;
+      g->commits++;
+    }
 }
 
 int
@@ -374,8 +360,9 @@ main (int argc, char **argv)
   for (round = 1; round <= rounds && ok; round++)
     {
       struct child c;
-      uint64_t got[NTHREADS];
-      int st, failures = 0;
+      uint64_t got[NTHREADS], values;
+      struct gather g;
+      int st;
       pid_t pid;
 
       memset (&c, 0, sizeof c);
@@ -385,14 +372,17 @@ main (int argc, char **argv)
       pid = t_fork (writer, &c);
       close (c.fd[1]);
       memcpy (c.lo, lo, sizeof lo);
-      total += run_until (pid, c.fd[0], t_rand (&rs) % KILL_DELAY, c.lo,
-                          &failures);
+      memset (&g, 0, sizeof g);
+      g.last = c.lo;
+      t_run_until_each (pid, c.fd[0], UINT64_MAX, t_rand (&rs) % KILL_DELAY,
+                        0, &values, gather_value, &g);
+      total += g.commits;
       close (c.fd[0]);
       t_wait (pid, &st, buf, sizeof buf);
-      if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL || failures > 0)
+      if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL || g.failures > 0)
         {
           t_note ("round %d: writer ended with %s, not SIGKILL,"
-                  " or with %d failed calls", round, buf, failures);
+                  " or with %d failed calls", round, buf, g.failures);
           ok = 0;
           break;
         }
@@ -402,7 +392,10 @@ main (int argc, char **argv)
       pid = t_fork (verifier, &c);
       close (c.fd[1]);
       memset (got, 0, sizeof got);
-      run_until (pid, c.fd[0], UINT64_MAX, got, &failures);
+      memset (&g, 0, sizeof g);
+      g.last = got;
+      t_run_until_each (pid, c.fd[0], UINT64_MAX, UINT64_MAX, 0, &values,
+                        gather_value, &g);
       close (c.fd[0]);
       t_wait (pid, &st, buf, sizeof buf);
       if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
