@@ -521,7 +521,7 @@ main (int argc, char **argv)
   char *d;
   struct lrvm_header h;
   uint64_t end, next;
-  int torn, fd;
+  int torn = 0, fd;
   uint64_t seed;
 
   t_init (argc, argv);
