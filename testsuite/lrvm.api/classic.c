@@ -57,7 +57,8 @@ verify (const char *what, const char *d, const char *name, int size, int off,
   char how[64];
   int ok = t_run_child (verify_child, &e, how, sizeof how);
 
-  return t_check (ok, "%s (verifier: %s)", what, how);
+  t_note ("%s: the verifier ended with %s", what, how);
+  return t_check (ok, "%s", what);
 }
 
 /* --- basic persistence: commit, then abort () -------------------- */
@@ -91,8 +92,9 @@ test_basic (void)
   int st;
 
   t_wait (t_fork (commit_then_abort, d), &st, buf, sizeof buf);
+  t_note ("basic: the writer ended with %s", buf);
   t_check (WIFSIGNALED (st) && WTERMSIG (st) == SIGABRT,
-           "basic: writer committed and died of SIGABRT (%s)", buf);
+           "basic: writer committed and died of SIGABRT");
   verify ("basic: first range survives abort ()", d, "testseg", SEGSIZE, 0,
           "hello, world", 13);
   verify ("basic: second range survives abort ()", d, "testseg", SEGSIZE,
@@ -110,6 +112,7 @@ test_abort (void)
   rvm_t rvm = rvm_init (d);
   char *seg = rvm ? rvm_map (rvm, "testseg", SEGSIZE) : NULL;
   trans_t tid;
+  int e;
 
   if (seg == NULL)
     t_bail ("abort: cannot set up: %s", rvm_errmsg ());
@@ -129,8 +132,10 @@ test_abort (void)
   t_check (seg[5000] == 0 && seg[5009] == 0,
            "abort: second range restored to zeros");
   rvm_commit_trans (tid);
-  t_check (errno == EINVAL && rvm_errcode () == RVM_ETRANS,
-           "abort: the aborted transaction is finished (errno %d)", errno);
+  e = errno;
+  t_note ("abort: committing the aborted transaction: errno %d", e);
+  t_check (e == EINVAL && rvm_errcode () == RVM_ETRANS,
+           "abort: the aborted transaction is finished");
   rvm_close (rvm);
   verify ("abort: reopened store holds the committed value", d, "testseg",
           SEGSIZE, 0, "hello, world", 13);
@@ -203,15 +208,16 @@ test_truncate (void)
     }
   memcpy (expect, seg + 767 * 4096 % (1 << 20), 4096);
   before = t_file_size (d, ".lrvm-log");
-  t_check (before > 3 * 1024 * 1024, "truncate: log grew to %lld bytes",
-           before);
+  t_note ("truncate: log of %lld bytes", before);
+  t_check (before > 3 * 1024 * 1024, "truncate: log grew past 3 MiB");
   rvm_truncate_log (rvm);
   after = t_file_size (d, ".lrvm-log");
+  t_note ("truncate: log of %lld bytes after truncation", after);
   t_check (after >= 4096 && after <= 4096 + (1 << 20) && after < before,
-           "truncate: log shrank from %lld to %lld bytes", before, after);
+           "truncate: log shrank to at most its header and 1 MiB");
   segsize = t_file_size (d, "big");
-  t_check (segsize == 1 << 20, "truncate: segment file is %lld bytes",
-           segsize);
+  t_note ("truncate: segment file of %lld bytes", segsize);
+  t_check (segsize == 1 << 20, "truncate: segment file is 1048576 bytes");
   rvm_close (rvm);
   /* The segment file itself now holds the data.  */
   {
@@ -332,8 +338,9 @@ test_uncommitted (void)
   int st;
 
   t_wait (t_fork (commit_then_crash, d), &st, buf, sizeof buf);
+  t_note ("uncommitted: the writer ended with %s", buf);
   t_check (WIFSIGNALED (st) && WTERMSIG (st) == SIGKILL,
-           "uncommitted: writer killed mid-transaction (%s)", buf);
+           "uncommitted: writer killed mid-transaction");
   verify ("uncommitted: committed value recovered, uncommitted gone", d,
           "testseg", SEGSIZE, 0, "committed", 10);
   memset (zeros, 0, sizeof zeros);

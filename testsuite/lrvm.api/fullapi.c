@@ -175,7 +175,8 @@ verify_image (const char *dir, const char *seg, size_t size,
   vsnprintf (name, sizeof name, fmt, ap);
   va_end (ap);
   ok = t_run_child (image_child, &im, how, sizeof how);
-  return t_check (ok, "%s (verifier: %s)", name, how);
+  t_note ("%s: the verifier ended with %s", name, how);
+  return t_check (ok, "%s", name);
 }
 
 /* Nonzero if the file DIR/NAME holds WANT[0..LEN) at OFF.  */
@@ -587,27 +588,27 @@ test_sync_mode (int mode, const char *mname)
     rep.ok = 0;
   close (fds[0]);
   t_wait (pid, &st, how, sizeof how);
+  t_note ("sync %s: the writer ended with %s", mname, how);
   t_check (rep.ok && WIFSIGNALED (st) && WTERMSIG (st) == SIGKILL,
-           "sync %s: commits and flushes return 0, writer killed (%s)",
-           mname, how);
+           "sync %s: commits and flushes return 0, writer killed", mname);
   for (i = 0; i < sizeof sync_steps / sizeof *sync_steps; i++)
     fill (want + sync_steps[i].off, 1000, (unsigned) i + 1);
   verify_image (d, "s", SEG, want, "sync %s: durable, flushed and carried"
                 " commits are found after SIGKILL", mname);
+  t_note ("sync %s: %llu durable and %llu no-flush commits, %llu flushes"
+          " carrying %llu commits", mname,
+          (unsigned long long) rep.st.commits,
+          (unsigned long long) rep.st.commits_noflush,
+          (unsigned long long) rep.st.flushes,
+          (unsigned long long) rep.st.flushed_commits);
   t_check (rep.st.commits == 2 && rep.st.commits_noflush == 2,
-           "sync %s: 2 durable and 2 no-flush commits counted (%llu, %llu)",
-           mname, (unsigned long long) rep.st.commits,
-           (unsigned long long) rep.st.commits_noflush);
+           "sync %s: 2 durable and 2 no-flush commits counted", mname);
   if (mode == RVM_SYNC_FLUSH)
     t_check (rep.st.flushes == 3 && rep.st.flushed_commits == 4,
-             "sync %s: 3 flushes carry the 4 commits (%llu, %llu)", mname,
-             (unsigned long long) rep.st.flushes,
-             (unsigned long long) rep.st.flushed_commits);
+             "sync %s: 3 flushes carry the 4 commits", mname);
   else
     t_check (rep.st.flushes == 0 && rep.st.flushed_commits == 0,
-             "sync %s: no flush is made for commits (%llu, %llu)", mname,
-             (unsigned long long) rep.st.flushes,
-             (unsigned long long) rep.st.flushed_commits);
+             "sync %s: no flush is made for commits", mname);
   if (rep.flags < 0)
     t_unsupported ("sync %s: the log's open flags (no /proc/self/fdinfo)",
                    mname);
@@ -754,8 +755,8 @@ noflush_kill (const char *what, unsigned n, uint64_t threshold,
   if (want == NULL)
     t_bail ("out of memory");
   t_wait (t_fork (noflush_writer, &a), NULL, how, sizeof how);
-  t_check (strcmp (how, "signal 9") == 0, "%s: writer killed (%s)", what,
-           how);
+  t_note ("%s: the writer ended with %s", what, how);
+  t_check (strcmp (how, "signal 9") == 0, "%s: writer killed", what);
   for (i = 1; i <= found; i++)
     fill (want + (i - 1) * CHUNK, CHUNK, i);
   verify_image (d, "s", TSEG, want, "%s: %u of %u no-flush commits found",
@@ -787,13 +788,14 @@ test_threshold_never (uint64_t threshold, const char *what)
                i % 10 == 9 ? 0 : RVM_NO_FLUSH, NULL) == 0;
   ok &= rvm_flush (rvm) == 0;
   st = stats (rvm);
+  t_note ("threshold %s: %llu truncations, %llu bytes used, log of %llu"
+          " bytes", what, (unsigned long long) st.truncations,
+          (unsigned long long) st.log_used,
+          (unsigned long long) st.log_size);
   t_check (ok && st.truncations == 0 && st.log_used == 150 * R
            && st.log_size >= LRVM_LOG_DATA_START + 150 * R,
-           "threshold %s: 150 commits (%llu bytes) never truncate (%llu"
-           " truncations, %llu used)", what,
-           (unsigned long long) (150 * R),
-           (unsigned long long) st.truncations,
-           (unsigned long long) st.log_used);
+           "threshold %s: 150 commits (%llu bytes) never truncate", what,
+           (unsigned long long) (150 * R));
   rvm_close (rvm);
   t_rmdir (d);
   free (d);
@@ -853,20 +855,26 @@ test_reserve (uint64_t reserve)
   ok &= rvm_truncate (rvm) == 0;
   after = t_file_size (d, ".lrvm-log");
   st = stats (rvm);
+  t_note ("reserve %llu: truncation cut the log from %lld to %lld bytes;"
+          " log_size %llu, log_used %llu", (unsigned long long) reserve,
+          before, after, (unsigned long long) st.log_size,
+          (unsigned long long) st.log_used);
   t_check (ok && before > (long long) keep && after == (long long) keep
            && st.log_size == (uint64_t) after && st.log_used == 0,
-           "reserve %llu: truncation cuts the log from %lld to %lld bytes"
-           " (want %llu)", (unsigned long long) reserve, before, after,
-           (unsigned long long) keep);
+           "reserve %llu: truncation cuts the log to %llu bytes",
+           (unsigned long long) reserve, (unsigned long long) keep);
   /* The log grows again from there.  */
   for (i = 0; i < 200; i++)
     ok &= put (rvm, seg, (i * 5 % 31) * CHUNK, CHUNK, 1000 + i,
                i % 40 == 39 ? 0 : RVM_NO_FLUSH, shadow) == 0;
   ok &= rvm_truncate (rvm) == 0;
   after = t_file_size (d, ".lrvm-log");
+  t_note ("reserve %llu: after regrowth and truncation the log is %lld"
+          " bytes", (unsigned long long) reserve, after);
   t_check (ok && after >= LRVM_LOG_DATA_START && after <= (long long) keep,
-           "reserve %llu: after regrowth and truncation the log is %lld"
-           " bytes", (unsigned long long) reserve, after);
+           "reserve %llu: after regrowth and truncation the log is at most"
+           " %llu bytes", (unsigned long long) reserve,
+           (unsigned long long) keep);
   for (i = 0; i < 3; i++)
     ok &= put (rvm, seg, i * CHUNK, 100, 2000 + i, 0, shadow) == 0;
   t_check (ok && rvm_close (rvm) == 0, "reserve %llu: every call returns 0",
@@ -900,20 +908,22 @@ test_file_mode (mode_t um, unsigned mode, mode_t seg_mode, mode_t log_mode,
   r = rvm_open (d, &o, &rvm);
   r = r ? r : rvm_map_segment (rvm, "s", 100, &seg, NULL);
   umask (old);
+  t_note ("file_mode %o, umask %03o: status %d; modes: segment %03o, log"
+          " %03o, lock %03o, directory %03o", mode ? mode : 0666,
+          (unsigned) um, r, (unsigned) file_mode (d, "s"),
+          (unsigned) file_mode (d, ".lrvm-log"),
+          (unsigned) file_mode (d, ".lrvm-lock"),
+          (unsigned) file_mode (top, "store"));
   t_check (r == 0 && file_mode (d, "s") == seg_mode,
-           "file_mode %o, umask %03o: the segment file has mode %03o (%03o)",
-           mode ? mode : 0666, (unsigned) um, (unsigned) seg_mode,
-           (unsigned) file_mode (d, "s"));
+           "file_mode %o, umask %03o: the segment file has mode %03o",
+           mode ? mode : 0666, (unsigned) um, (unsigned) seg_mode);
   t_check (r == 0 && file_mode (d, ".lrvm-log") == log_mode
            && file_mode (d, ".lrvm-lock") == log_mode,
-           "file_mode %o, umask %03o: the log and lock files have mode %03o"
-           " (%03o, %03o)", mode ? mode : 0666, (unsigned) um,
-           (unsigned) log_mode, (unsigned) file_mode (d, ".lrvm-log"),
-           (unsigned) file_mode (d, ".lrvm-lock"));
+           "file_mode %o, umask %03o: the log and lock files have mode %03o",
+           mode ? mode : 0666, (unsigned) um, (unsigned) log_mode);
   t_check (r == 0 && file_mode (top, "store") == dir_mode,
-           "file_mode %o, umask %03o: the new store directory has mode %03o"
-           " (%03o)", mode ? mode : 0666, (unsigned) um, (unsigned) dir_mode,
-           (unsigned) file_mode (top, "store"));
+           "file_mode %o, umask %03o: the new store directory has mode %03o",
+           mode ? mode : 0666, (unsigned) um, (unsigned) dir_mode);
   if (r == 0)
     rvm_close (rvm);
   t_rmdir (top);
@@ -1041,16 +1051,18 @@ test_old_options (void)
   st = stats (rvm);
   ok = ok && rvm_close (rvm) == 0;
   text = capture_end (out);
-  t_check (r == 0, "old options (size, sync_mode): rvm_open accepts them"
-           " (%d)", r);
+  t_note ("old options (size, sync_mode): rvm_open returns %d; %llu"
+          " commits, %llu flushes, %llu truncations, %zu bytes on stderr",
+          r, (unsigned long long) st.commits,
+          (unsigned long long) st.flushes,
+          (unsigned long long) st.truncations, strlen (text));
+  t_check (r == 0, "old options (size, sync_mode): rvm_open accepts them");
   t_check (ok && st.commits == 5 && st.flushes == 0,
-           "old options (size, sync_mode): sync_mode NONE is read (%llu"
-           " flushes)", (unsigned long long) st.flushes);
+           "old options (size, sync_mode): sync_mode NONE is read");
   t_check (ok && st.truncations == 0 && *text == '\0'
            && file_mode (d1, "s") == 0644,
            "old options (size, sync_mode): the later fields take their"
-           " defaults (%llu truncations, %zu bytes on stderr)",
-           (unsigned long long) st.truncations, strlen (text));
+           " defaults");
   free (text);
 
   /* Up to truncate_threshold (1 MiB): log_reserve (0) and file_mode
@@ -1065,14 +1077,15 @@ test_old_options (void)
   st = stats (rvm);
   ok = ok && rvm_truncate (rvm) == 0;
   size = t_file_size (d2, ".lrvm-log");
+  t_note ("old options (.. truncate_threshold): %llu truncations, log of"
+          " %lld bytes", (unsigned long long) st.truncations, size);
   t_check (ok && st.truncations
                  == 300 / (((1 << 20) + rec_size (1, CHUNK) - 1)
                            / rec_size (1, CHUNK)),
-           "old options (.. truncate_threshold): the threshold is read"
-           " (%llu truncations)", (unsigned long long) st.truncations);
+           "old options (.. truncate_threshold): the threshold is read");
   t_check (ok && size == LRVM_LOG_DATA_START + (1 << 20),
-           "old options (.. truncate_threshold): the reserve is the default"
-           " (log %lld bytes)", size);
+           "old options (.. truncate_threshold): the reserve is the"
+           " default");
   if (r == 0)
     rvm_close (rvm);
   t_rmdir (d1);
@@ -1163,9 +1176,11 @@ test_close (void)
     t_bail ("close: begin: %s", rvm_errmsg ());
   t_check (rvm_close (rvm) == 0, "close: with an active transaction, 0");
   freed = opener_try (&op);
+  t_note ("close: another process's rvm_open returns %d while the store is"
+          " open, %d after rvm_close", held, freed);
   t_check (held == RVM_EBUSY && freed == 0, "close: another process gets"
-           " RVM_EBUSY while the store is open (%d), opens it right after"
-           " rvm_close (%d)", held, freed);
+           " RVM_EBUSY while the store is open, opens it right after"
+           " rvm_close");
   t_check (rvm_commit (tid, 0) == RVM_ETRANS
            && rvm_stats (rvm, NULL, 0) == RVM_EHANDLE,
            "close: its transactions and the handle are gone");
@@ -1204,8 +1219,9 @@ no_restore_child (void *arg)
   fill (seg, 100, 2);
   fill (want, 100, 2);
   r = rvm_abort (tid);
+  t_note ("no-restore: rvm_abort returns %d", r);
   t_check (r == RVM_ENORESTORE && rvm_errcode () == RVM_ENORESTORE,
-           "no-restore: abort is refused with RVM_ENORESTORE (%d)", r);
+           "no-restore: abort is refused with RVM_ENORESTORE");
   t_check (memcmp (seg, want, 100) == 0,
            "no-restore: the refused abort leaves the new values");
   r = rvm_begin (rvm, 1, &base, 0, &t2);
@@ -1285,8 +1301,9 @@ test_no_restore (void)
   if (want == NULL)
     t_bail ("out of memory");
   t_wait (t_fork (no_restore_child, d), &st, how, sizeof how);
+  t_note ("no-restore: the writer ended with %s", how);
   t_check (WIFSIGNALED (st) && WTERMSIG (st) == SIGKILL,
-           "no-restore: writer killed after its commit (%s)", how);
+           "no-restore: writer killed after its commit");
   fill (want, 100, 2);
   fill (want + 200, 50, 3);
   verify_image (d, "s", 4096, want, "no-restore: the commit after the"
@@ -1305,12 +1322,14 @@ test_no_restore (void)
                        " the address space here)");
       else
         {
+          t_note ("no-restore: the process with 64 MiB of address space"
+                  " left ended with %s", how);
           t_check (WIFEXITED (st) && (WEXITSTATUS (st) & 1) == 0,
                    "no-restore: declaring 256 MiB with 64 MiB of address"
-                   " space left works: no undo copy (%s)", how);
+                   " space left works: no undo copy");
           t_check (WIFEXITED (st) && (WEXITSTATUS (st) & 2) == 0,
                    "no-restore: an ordinary transaction's undo copy of it"
-                   " fails with RVM_ENOMEM (%s)", how);
+                   " fails with RVM_ENOMEM");
         }
     }
   free (want);
@@ -1346,14 +1365,15 @@ test_set_range (void)
   r4 = rvm_set_range (tid, a + 4000, 200);
   r5 = rvm_set_range (tid, c + 10, 1);
   r6 = rvm_set_range (tid, local, 1);
+  t_note ("set_range: ranges inside: %d, %d; past the end: %d, %d; in no"
+          " segment: %d, %d", r1, r2, r3, r4, r5, r6);
   t_check (r1 == 0 && r2 == 0, "set_range: ranges inside the segments,"
-           " up to the last byte, are accepted (%d, %d)", r1, r2);
+           " up to the last byte, are accepted");
   t_check (r3 == RVM_ERANGE && r4 == RVM_ERANGE, "set_range: ranges that"
-           " run past a segment's end are refused with RVM_ERANGE (%d, %d)",
-           r3, r4);
+           " run past a segment's end are refused with RVM_ERANGE");
   t_check (r5 == RVM_ENOTINTRANS && r6 == RVM_ENOTINTRANS,
            "set_range: addresses in no segment of the transaction get"
-           " RVM_ENOTINTRANS (%d, %d)", r5, r6);
+           " RVM_ENOTINTRANS");
   fill (a + 100, 50, 7);
   fill (wa + 100, 50, 7);
   b[4095] = wb[4095] = 0xee;
@@ -1409,11 +1429,12 @@ test_coalesce (void)
   expect = LRVM_REC_HDR_SIZE + LRVM_ENT_HDR_SIZE + LRVM_PAD8 (2)
            + LRVM_PAD8 (200) + LRVM_ENT_HDR_SIZE + LRVM_PAD8 (2)
            + LRVM_PAD8 (10);
+  t_note ("coalesce: %llu bytes logged, want %llu",
+          (unsigned long long) (stats (rvm).bytes_logged - before),
+          (unsigned long long) expect);
   t_check (ok && stats (rvm).bytes_logged - before == expect,
            "coalesce: three overlapping and one adjacent declaration are"
-           " logged once: %llu bytes (want %llu)",
-           (unsigned long long) (stats (rvm).bytes_logged - before),
-           (unsigned long long) expect);
+           " logged once: %llu bytes", (unsigned long long) expect);
   snprintf (path, sizeof path, "%s/.lrvm-log", d);
   fd = open (path, O_RDONLY);
   ok = fd >= 0 && pread (fd, rec, sizeof rec, LRVM_LOG_DATA_START)
@@ -1440,9 +1461,15 @@ test_coalesce (void)
 /* --- statistics -------------------------------------------------- */
 
 #define CHECK_STAT(st, field, want)                                     \
-  t_check ((st).field == (uint64_t) (want), "stats: " #field " is %llu" \
-           " (%llu)", (unsigned long long) (want),                      \
-           (unsigned long long) (st).field)
+  do                                                                    \
+    {                                                                   \
+      t_note ("stats: " #field " is %llu, want %llu",                   \
+              (unsigned long long) (st).field,                          \
+              (unsigned long long) (want));                             \
+      t_check ((st).field == (uint64_t) (want), "stats: " #field        \
+               " is %llu", (unsigned long long) (want));                \
+    }                                                                   \
+  while (0)
 
 static void
 test_stats_counts (void)
@@ -1471,13 +1498,16 @@ test_stats_counts (void)
      the 3 no-flush commits before it durable with one flush.  */
   ok &= rvm_begin (rvm, 1, &seg, 0, &tid) == 0 && rvm_commit (tid, 0) == 0;
   st = stats (rvm);
+  t_note ("stats: after an empty durable commit: %llu flushes, %llu"
+          " commits flushed, %llu bytes used, %llu logged",
+          (unsigned long long) st.flushes,
+          (unsigned long long) st.flushed_commits,
+          (unsigned long long) st.log_used,
+          (unsigned long long) st.bytes_logged);
   t_check (ok && st.flushes == 2 && st.flushed_commits == 4
            && st.log_used == bytes && st.bytes_logged == bytes,
            "stats: an empty durable commit flushes the no-flush commits"
-           " before it (%llu flushes, %llu commits flushed, %llu bytes"
-           " used)", (unsigned long long) st.flushes,
-           (unsigned long long) st.flushed_commits,
-           (unsigned long long) st.log_used);
+           " before it");
   for (i = 0; i < 2; i++)
     ok &= rvm_begin (rvm, 1, &seg, 0, &tid) == 0
           && rvm_modify (tid, seg, 0, 10) == 0 && rvm_abort (tid) == 0;
@@ -1485,16 +1515,23 @@ test_stats_counts (void)
         && rvm_abort (tid) == RVM_ENORESTORE && rvm_commit (tid, 0) == 0;
   ok &= rvm_flush (rvm) == 0 && rvm_flush (rvm) == 0;
   st = stats (rvm);
+  t_note ("stats: after empty commits and rvm_flush: %llu flushes, %llu"
+          " commits flushed", (unsigned long long) st.flushes,
+          (unsigned long long) st.flushed_commits);
   t_check (ok && st.flushes == 2 && st.flushed_commits == 4,
            "stats: with everything durable, empty commits and rvm_flush"
-           " flush nothing (%llu, %llu)", (unsigned long long) st.flushes,
-           (unsigned long long) st.flushed_commits);
+           " flush nothing");
   ok &= rvm_truncate (rvm) == 0;
   st = stats (rvm);
+  t_note ("stats: after rvm_truncate: %llu truncations, log_used %llu,"
+          " log_size %llu, file of %lld bytes",
+          (unsigned long long) st.truncations,
+          (unsigned long long) st.log_used,
+          (unsigned long long) st.log_size, t_file_size (d, ".lrvm-log"));
   t_check (ok && st.truncations == 1 && st.log_used == 0
            && (long long) st.log_size == t_file_size (d, ".lrvm-log"),
-           "stats: rvm_truncate counted, log_used 0, log_size %llu is the"
-           " file's size", (unsigned long long) st.log_size);
+           "stats: rvm_truncate counted, log_used 0, log_size is the"
+           " file's size");
   /* Truncations run by mapping and by destroying a logged segment.  */
   ok &= put (rvm, seg, 0, 16, 3, 0, NULL) == 0;
   bytes += rec_size (1, 16);
@@ -1503,9 +1540,11 @@ test_stats_counts (void)
   ok &= put (rvm, seg2, 0, 8, 4, 0, NULL) == 0;
   bytes += rec_size (4, 8);
   st = stats (rvm);
+  t_note ("stats: log_used %llu, want %llu",
+          (unsigned long long) st.log_used,
+          (unsigned long long) rec_size (4, 8));
   t_check (ok && st.log_used == rec_size (4, 8), "stats: log_used is the"
-           " bytes of records since the last truncation (%llu)",
-           (unsigned long long) st.log_used);
+           " bytes of records since the last truncation");
   ok &= rvm_unmap_segment (rvm, seg2) == 0
         && rvm_destroy_segment (rvm, "seg2") == 0;
   st = stats (rvm);
@@ -1568,18 +1607,19 @@ test_stats_recovery (void)
   ok = t_run_child (records_writer, &a, how, sizeof how);
   rvm = open_or_bail (d, NULL);
   st = stats (rvm);
-  t_note ("stats: recovery of 37 records took %llu us (writer: %s)",
+  t_note ("stats: recovery of 37 records replayed %llu in %llu us"
+          " (writer: %s)", (unsigned long long) st.recovery_records,
           (unsigned long long) st.recovery_usec, how);
   t_check (ok && st.recovery_records == 37
            && st.recovery_usec > 0 && st.commits == 0,
            "stats: reopening a closed store with 37 live records replays"
-           " 37, in a measured time (%llu)",
-           (unsigned long long) st.recovery_records);
+           " 37, in a measured time");
   rvm_close (rvm);
   rvm = open_or_bail (d, NULL);
   st = stats (rvm);
-  t_check (st.recovery_records == 0, "stats: the next open replays none"
-           " (%llu)", (unsigned long long) st.recovery_records);
+  t_note ("stats: the next open replays %llu records",
+          (unsigned long long) st.recovery_records);
+  t_check (st.recovery_records == 0, "stats: the next open replays none");
   rvm_close (rvm);
   t_rmdir (d);
 
@@ -1589,10 +1629,11 @@ test_stats_recovery (void)
   t_wait (t_fork (records_writer, &a), NULL, how, sizeof how);
   rvm = open_or_bail (d, NULL);
   st = stats (rvm);
+  t_note ("stats: the writer ended with %s; recovery replayed %llu"
+          " records", how, (unsigned long long) st.recovery_records);
   t_check (strcmp (how, "signal 9") == 0 && st.recovery_records == 20,
            "stats: after a crash, recovery_records counts the 20 records"
-           " that reached the log, not the 3 buffered (%llu)",
-           (unsigned long long) st.recovery_records);
+           " that reached the log, not the 3 buffered");
   rvm_close (rvm);
   t_rmdir (d);
   free (d);

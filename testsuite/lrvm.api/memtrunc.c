@@ -255,8 +255,9 @@ test_diverged (void)
   r = rvm_map_segment (rvm, "sparse", size, &base, NULL);
   if (r != 0)
     {
+      t_note ("mapping 4.25 GiB: %s", rvm_strerror (r));
       t_unsupported ("a refused no-restore commit (cannot map"
-                     " 4.25 GiB: %s)", rvm_strerror (r));
+                     " 4.25 GiB)");
       ok (rvm_close (rvm), "rvm_close");
       return;
     }

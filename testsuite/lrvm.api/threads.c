@@ -397,13 +397,15 @@ test_stress (void)
       t_bail ("out of memory");
   simulate (sx.seed, img);
   t_wait (t_fork (stress_child, &sx), NULL, how, sizeof how);
+  t_note ("stress: the writer ended with %s", how);
   t_check (strcmp (how, "signal 9") == 0, "stress: the writer ran and was"
-           " killed (%s)", how);
+           " killed");
   v.dir = d;
   v.img = img;
   ok = t_run_child (stress_verifier, &v, how, sizeof how);
+  t_note ("stress: the verifier ended with %s", how);
   t_check (ok, "stress: a fresh process finds every thread's segment as"
-           " its last commit left it (%s)", how);
+           " its last commit left it");
   for (t = 0; t < NTHREADS; t++)
     free (img[t]);
   t_rmdir (d);
@@ -674,11 +676,13 @@ test_disjoint (void)
     pthread_join (th[i], NULL);
   t_check (p.overlapped[0] && p.overlapped[1], "disjoint: two threads hold"
            " transactions on their own segments at the same time");
-  t_check (p.status[0] == 0 && p.status[1] == 0, "disjoint: both commit"
-           " (%d, %d)", p.status[0], p.status[1]);
+  t_note ("disjoint: the commits return %d and %d", p.status[0],
+          p.status[1]);
+  t_check (p.status[0] == 0 && p.status[1] == 0, "disjoint: both commit");
   rvm_close (p.rvm);
   ok = t_run_child (pair_verifier, d, how, sizeof how);
-  t_check (ok, "disjoint: a fresh process finds both commits (%s)", how);
+  t_note ("disjoint: the verifier ended with %s", how);
+  t_check (ok, "disjoint: a fresh process finds both commits");
   pthread_mutex_destroy (&p.mu);
   pthread_cond_destroy (&p.cv);
   t_rmdir (d);

@@ -188,7 +188,10 @@ main (int argc, char **argv)
   free (list);
   for (k = 0; k < nex; k++)
     if (!ex[k].seen)
-      t_fail ("%s: parsed as expected (the file is missing)", ex[k].name);
+      {
+        t_note ("%s: the file is missing", ex[k].name);
+        t_fail ("%s: parsed as expected", ex[k].name);
+      }
   t_note ("corpus: %d files, %zu with expectations", files, nex);
   t_check (files > 0 && nex > 0, "corpus: not empty");
   free (ex);

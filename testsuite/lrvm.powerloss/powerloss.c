@@ -541,7 +541,8 @@ replay (const char *spec)
   kmin = crash_workload (p, seed, why, sizeof why);
   if (kmin < 0)
     {
-      t_fail ("replay: %s", why);
+      t_note ("replay: %s", why);
+      t_fail ("replay of %s", spec);
       return t_done ();
     }
   t_note ("workload crashed at operation %lu; commit %d was durable", p,

@@ -255,8 +255,9 @@ test_held (void)
   tr_snap_free (&a);
   close (release[1]);
   t_wait (pid, NULL, how, sizeof how);
+  t_note ("held store: the holder ended with %s", how);
   t_check (strcmp (how, "exit 0") == 0, "held store: the holder closes it"
-           " cleanly (%s)", how);
+           " cleanly");
   close (ready[0]);
   tr_store_free (&s);
 }
