@@ -418,3 +418,23 @@ t_kill_round (int round, int fd[2], int (*writer) (void *), void *warg,
     return T_ROUND_VERIFIER;
   return T_ROUND_OK;
 }
+
+void
+t_pace_draw (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
+             uint64_t ready_delay, uint64_t *delay, uint64_t *after_ready)
+{
+  *delay = t_rand (rs) % (max_delay * p->scale);
+  *after_ready = t_rand (rs) % 4 == 0 ? UINT64_MAX
+                 : t_rand (rs) % (ready_delay * p->scale);
+}
+
+void
+t_pace_count (struct t_pace *p, uint64_t count)
+{
+  p->early_run = count == 0 ? p->early_run + 1 : 0;
+  if (p->early_run == T_PACE_SLOW && p->scale < 64)
+    {
+      p->scale *= 2;
+      p->early_run = 0;
+    }
+}

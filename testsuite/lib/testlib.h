@@ -82,6 +82,24 @@ uint64_t t_run_until_each (pid_t pid, int fd, uint64_t deadline,
    T_ROUND_OK; T_ROUND_WRITER after noting "round ROUND: writer ended
    with ..., not SIGKILL"; or T_ROUND_VERIFIER, with how the verifier
    ended (t_wait's text) in BUF for the caller's note.  */
+/* The kill moments of a crash test's rounds, which adapt to a slow
+   writer (under valgrind, say): after T_PACE_SLOW rounds in a row whose
+   writer reported no commit, both delays double, up to 64 times.
+   Start with { 1, 0 }.  */
+#define T_PACE_SLOW 16
+struct t_pace
+{
+  uint64_t scale, early_run;
+};
+/* Draw a round's delays from *RS: *DELAY below MAX_DELAY, and in three
+   rounds in four *AFTER_READY below READY_DELAY (else UINT64_MAX),
+   both times the scale.  */
+void t_pace_draw (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
+                  uint64_t ready_delay, uint64_t *delay,
+                  uint64_t *after_ready);
+/* Count a round whose writer reported COUNT values.  */
+void t_pace_count (struct t_pace *p, uint64_t count);
+
 enum { T_ROUND_OK, T_ROUND_WRITER, T_ROUND_VERIFIER };
 int t_kill_round (int round, int fd[2], int (*writer) (void *), void *warg,
                   uint64_t delay, uint64_t after_ready, uint64_t dflt,

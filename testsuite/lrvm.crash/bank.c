@@ -37,9 +37,6 @@
 #define MAX_DELAY 6000
 #define READY_DELAY 2500
 #define READY T_READY
-/* After this many rounds in a row without a commit, both delays
-   double (up to 64 times).  */
-#define SLOW_ROUNDS 16
 
 static uint64_t seed;
 static const char *dir;
@@ -231,7 +228,7 @@ main (int argc, char **argv)
 {
   int kills = argc > 1 ? atoi (argv[1]) : 1000, round, i, ok = 1;
   uint64_t k = 0, rs, total = 0, early = 0, recovered_extra = 0;
-  uint64_t scale = 1, early_run = 0;
+  struct t_pace pace = { 1, 0 };
   uint64_t t0 = t_now_usec ();
   int64_t *model;
   char buf[64];
@@ -263,9 +260,8 @@ main (int argc, char **argv)
       c.round = round;
       c.base = k;
       c.model = model;
-      delay = t_rand (&rs) % (MAX_DELAY * scale);
-      after_ready = t_rand (&rs) % 4 == 0 ? UINT64_MAX
-                    : t_rand (&rs) % (READY_DELAY * scale);
+      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &delay,
+                   &after_ready);
       r = t_kill_round (round, c.fd, writer, &c, delay, after_ready, k,
                         &c.lo, &count, verifier, &c, &got, buf,
                         sizeof buf);
@@ -277,15 +273,7 @@ main (int argc, char **argv)
       total += count;
       if (count == 0)
         early++;
-      /* A writer that never commits before its kill, round after
-         round, is much slower than usual (under valgrind, say): give
-         it longer.  */
-      early_run = count == 0 ? early_run + 1 : 0;
-      if (early_run == SLOW_ROUNDS && scale < 64)
-        {
-          scale *= 2;
-          early_run = 0;
-        }
+      t_pace_count (&pace, count);
       if (r == T_ROUND_VERIFIER)
         {
           t_note ("round %d: verifier: %s (last reported commit"
@@ -311,7 +299,7 @@ main (int argc, char **argv)
           " %.1f s; delays x%llu", round - 1, (unsigned long long) total,
           (unsigned long long) k, (unsigned long long) early,
           (unsigned long long) recovered_extra, (t_now_usec () - t0) / 1e6,
-          (unsigned long long) scale);
+          (unsigned long long) pace.scale);
   t_check ((uint64_t) (round - 1) - early >= (uint64_t) (round - 1) / 10,
            "a tenth of the writers or more were killed after a commit");
   if (t_check (ok, "the money, the counter and every account"

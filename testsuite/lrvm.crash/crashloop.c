@@ -36,9 +36,6 @@
    after it recovered the store and mapped its segments.  */
 #define MAX_DELAY 8000
 #define READY_DELAY 5000
-/* After this many rounds in a row without a commit, both delays
-   double (up to 64 times).  */
-#define SLOW_ROUNDS 16
 /* The value a writer sends once it is ready to commit.  */
 #define READY T_READY
 
@@ -277,7 +274,7 @@ main (int argc, char **argv)
 {
   int rounds = argc > 1 ? atoi (argv[1]) : 300, round, i, ok = 1;
   uint64_t k = 0, rs, total = 0, early = 0, t0 = t_now_usec ();
-  uint64_t scale = 1, early_run = 0;
+  struct t_pace pace = { 1, 0 };
   unsigned char *model[NSEG];
   char buf[64];
 
@@ -301,9 +298,8 @@ main (int argc, char **argv)
       c.round = round;
       c.base = k;
       c.model = model;
-      delay = t_rand (&rs) % (MAX_DELAY * scale);
-      after_ready = t_rand (&rs) % 4 == 0 ? UINT64_MAX
-                    : t_rand (&rs) % (READY_DELAY * scale);
+      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &delay,
+                   &after_ready);
       r = t_kill_round (round, c.fd, writer, &c, delay, after_ready, k,
                         &c.lo, &count, verifier, &c, &got, buf,
                         sizeof buf);
@@ -315,15 +311,7 @@ main (int argc, char **argv)
       total += count;
       if (count == 0)
         early++;
-      /* A writer that never commits before its kill, round after
-         round, is much slower than usual (under valgrind, say): give
-         it longer.  */
-      early_run = count == 0 ? early_run + 1 : 0;
-      if (early_run == SLOW_ROUNDS && scale < 64)
-        {
-          scale *= 2;
-          early_run = 0;
-        }
+      t_pace_count (&pace, count);
       if (r == T_ROUND_VERIFIER)
         {
           t_note ("round %d: verifier: %s (writer reported %llu"
@@ -340,7 +328,7 @@ main (int argc, char **argv)
           " %llu kills before the first commit of a round, %.1f s;"
           " delays x%llu", round - 1, (unsigned long long) total,
           (unsigned long long) k, (unsigned long long) early,
-          (t_now_usec () - t0) / 1e6, (unsigned long long) scale);
+          (t_now_usec () - t0) / 1e6, (unsigned long long) pace.scale);
   t_check ((uint64_t) (round - 1) - early >= (uint64_t) (round - 1) / 10,
            "a tenth of the writers or more were killed after a commit");
   if (t_check (ok, "every kill recovered exactly a committed"
