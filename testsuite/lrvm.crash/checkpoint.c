@@ -493,17 +493,25 @@ verify (const char *dir, const char *what, uint64_t lo, uint64_t hi,
 
 /* --- running writers ------------------------------------------------- */
 
-/* Run W in a child and wait for it; "exit 0", "signal 9"... in HOW.
-   Returns the wait status.  */
+/* Run FN (W) in a child, with a clear status page, and wait for it;
+   "exit 0", "signal 9"... in HOW.  Returns the wait status.  */
 static int
-run_writer (struct writer *w, char *how, size_t size)
+run_writer_fn (int (*fn) (void *), struct writer *w, char *how,
+               size_t size)
 {
   int st;
 
   memset ((void *) status, 0, sizeof *status);
   w->ready_fd = -1;
-  t_wait (t_fork (writer, w), &st, how, size);
+  t_wait (t_fork (fn, w), &st, how, size);
   return st;
+}
+
+/* The same for the workload's writer.  */
+static int
+run_writer (struct writer *w, char *how, size_t size)
+{
+  return run_writer_fn (writer, w, how, size);
 }
 
 static int
@@ -1200,8 +1208,7 @@ big_case (void)
   w.dir = d;
   w.failpoint = NULL;
   w.list = list;
-  memset ((void *) status, 0, sizeof *status);
-  t_wait (t_fork (big_writer, &w), &st, how, sizeof how);
+  st = run_writer_fn (big_writer, &w, how, sizeof how);
   ok = WIFEXITED (st) && WEXITSTATUS (st) == 0 && status->checkpoints == 1;
   if (!ok)
     t_note ("big: the learning run ended with %s, %llu checkpoints", how,
@@ -1230,8 +1237,7 @@ big_case (void)
       w.dir = d;
       w.failpoint = fp;
       w.list = NULL;
-      memset ((void *) status, 0, sizeof *status);
-      t_wait (t_fork (big_writer, &w), &st, how, sizeof how);
+      st = run_writer_fn (big_writer, &w, how, sizeof how);
       if (!killed (st) || status->started != BIG_COMMITS + 1)
         {
           t_note ("%s: the writer ended with %s at commit %llu", what, how,
