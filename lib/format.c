@@ -79,11 +79,13 @@ record_crc (const unsigned char *p, size_t len)
   return lrvm__crc32c (lrvm__crc32c (0, head, 16), p + 16, len - 16);
 }
 
-/* Seal an encoded record: store its checksum.  */
+/* Seal an encoded record: store its checksum, computed (in one pass,
+   as commits need it fast) with the field zero, as record_crc does.  */
 void
 lrvm__record_seal (unsigned char *p, size_t len)
 {
-  lrvm_put32 (p + 12, record_crc (p, len));
+  lrvm_put32 (p + 12, 0);
+  lrvm_put32 (p + 12, lrvm__crc32c (0, p, len));
 }
 
 size_t

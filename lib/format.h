@@ -7,6 +7,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Where the compiler tells that the processor is little-endian, the
+   encoders below store and load whole words; elsewhere they go byte
+   by byte.  Both give the same bytes (a test compiles both).  */
+#ifndef LRVM_HOST_LE
+# if defined __BYTE_ORDER__ && defined __ORDER_LITTLE_ENDIAN__ \
+     && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#  define LRVM_HOST_LE 1
+# else
+#  define LRVM_HOST_LE 0
+# endif
+#endif
 
 /* File names inside the store directory.  Segment names cannot start
    with '.', so these never clash with a segment.  */
@@ -75,43 +88,73 @@ struct lrvm_header
 static inline void
 lrvm_put16 (unsigned char *p, uint16_t v)
 {
-  p[0] = (unsigned char) v;
-  p[1] = (unsigned char) (v >> 8);
+  if (LRVM_HOST_LE)
+    memcpy (p, &v, 2);
+  else
+    {
+      p[0] = (unsigned char) v;
+      p[1] = (unsigned char) (v >> 8);
+    }
 }
 
 static inline void
 lrvm_put32 (unsigned char *p, uint32_t v)
 {
-  p[0] = (unsigned char) v;
-  p[1] = (unsigned char) (v >> 8);
-  p[2] = (unsigned char) (v >> 16);
-  p[3] = (unsigned char) (v >> 24);
+  if (LRVM_HOST_LE)
+    memcpy (p, &v, 4);
+  else
+    {
+      p[0] = (unsigned char) v;
+      p[1] = (unsigned char) (v >> 8);
+      p[2] = (unsigned char) (v >> 16);
+      p[3] = (unsigned char) (v >> 24);
+    }
 }
 
 static inline void
 lrvm_put64 (unsigned char *p, uint64_t v)
 {
-  lrvm_put32 (p, (uint32_t) v);
-  lrvm_put32 (p + 4, (uint32_t) (v >> 32));
+  if (LRVM_HOST_LE)
+    memcpy (p, &v, 8);
+  else
+    {
+      lrvm_put32 (p, (uint32_t) v);
+      lrvm_put32 (p + 4, (uint32_t) (v >> 32));
+    }
 }
 
 static inline uint16_t
 lrvm_get16 (const unsigned char *p)
 {
-  return (uint16_t) (p[0] | (p[1] << 8));
+  uint16_t v;
+
+  if (!LRVM_HOST_LE)
+    return (uint16_t) (p[0] | (p[1] << 8));
+  memcpy (&v, p, 2);
+  return v;
 }
 
 static inline uint32_t
 lrvm_get32 (const unsigned char *p)
 {
-  return (uint32_t) p[0] | ((uint32_t) p[1] << 8)
-         | ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
+  uint32_t v;
+
+  if (!LRVM_HOST_LE)
+    return (uint32_t) p[0] | ((uint32_t) p[1] << 8)
+           | ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
+  memcpy (&v, p, 4);
+  return v;
 }
 
 static inline uint64_t
 lrvm_get64 (const unsigned char *p)
 {
-  return (uint64_t) lrvm_get32 (p) | ((uint64_t) lrvm_get32 (p + 4) << 32);
+  uint64_t v;
+
+  if (!LRVM_HOST_LE)
+    return (uint64_t) lrvm_get32 (p) | ((uint64_t) lrvm_get32 (p + 4) << 32);
+  memcpy (&v, p, 8);
+  return v;
 }
 
 /* CRC32C (Castagnoli), as used by iSCSI and ext4: crc32c.c.  */

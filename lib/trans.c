@@ -384,7 +384,8 @@ add_range (struct lrvm_trans *t, struct lrvm_tseg *ts, size_t off,
           ts->r = v;
           ts->cap = cap;
         }
-      memmove (ts->r + i + 1, ts->r + i, (ts->n - i) * sizeof *ts->r);
+      if (i < ts->n)
+        memmove (ts->r + i + 1, ts->r + i, (ts->n - i) * sizeof *ts->r);
       ts->n++;
     }
   else if (j > i + 1)

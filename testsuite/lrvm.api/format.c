@@ -3,12 +3,14 @@
    processor's instruction where there is one, and the portable tables)
    at every alignment and length up to a few records, and a sealed
    record that checks, with the seal covering every byte but its own
-   field.  */
+   field; and the little-endian encoders, the ones the library was
+   built with against the byte-by-byte ones.  */
 
 #include <config.h>
 
 #include "lrvm-internal.h"
 #include "testlib.h"
+#include "format-bytes.h"
 
 #include <string.h>
 
@@ -103,6 +105,7 @@ test_seal (void)
   memcpy (rec + 48, "seg", 3);
   for (i = 0; i < 100; i++)
     rec[56 + i] = (unsigned char) (i * 7 + 1);
+  memset (rec + 12, 0xa5, 4);     /* whatever the field held */
   lrvm__record_seal (rec, len);
   memcpy (copy, rec, len);
   memset (copy + 12, 0, 4);
@@ -128,6 +131,52 @@ test_seal (void)
            " its field does");
 }
 
+/* The encoders: for values of every width, the library's (word stores
+   on a little-endian processor) and format-bytes.c's (byte by byte)
+   give the bytes of the definition, least significant first, and read
+   them back.  */
+static void
+test_encoders (void)
+{
+  uint64_t rng = t_seed ("format encoders");
+  size_t i, k, wrong = 0, mixed = 0, unread = 0;
+
+  for (i = 0; i < 10000; i++)
+    {
+      unsigned char lib[15], bytes[15], want[15];
+      uint64_t c = t_rand (&rng) >> (i % 64), c2, c3;
+      uint32_t b = (uint32_t) t_rand (&rng), b2, b3;
+      uint16_t a = (uint16_t) t_rand (&rng), a2, a3;
+
+      for (k = 0; k < 2; k++)
+        want[k] = (unsigned char) (a >> (8 * k));
+      for (k = 0; k < 4; k++)
+        want[2 + k] = (unsigned char) (b >> (8 * k));
+      for (k = 0; k < 8; k++)
+        want[6 + k] = (unsigned char) (c >> (8 * k));
+      want[14] = lib[14] = bytes[14] = 0x5a;
+      lrvm_put16 (lib, a);
+      lrvm_put32 (lib + 2, b);
+      lrvm_put64 (lib + 6, c);
+      bytes_put (bytes, a, b, c);
+      wrong += memcmp (lib, want, sizeof want) != 0;
+      mixed += memcmp (bytes, want, sizeof want) != 0;
+      a2 = lrvm_get16 (want);
+      b2 = lrvm_get32 (want + 2);
+      c2 = lrvm_get64 (want + 6);
+      bytes_get (want, &a3, &b3, &c3);
+      unread += a2 != a || b2 != b || c2 != c || a3 != a || b3 != b
+                || c3 != c;
+    }
+  t_note ("format: %zu wrong, %zu wrong byte by byte, %zu misread",
+          wrong, mixed, unread);
+  t_check (wrong == 0, "format: the encoders store least significant"
+           " byte first");
+  t_check (mixed == 0, "format: byte-by-byte encoders store the same"
+           " bytes");
+  t_check (unread == 0, "format: both decoders read the values back");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -135,5 +184,6 @@ main (int argc, char **argv)
   test_vectors ();
   test_lengths ();
   test_seal ();
+  test_encoders ();
   return t_done ();
 }

@@ -43,7 +43,8 @@ testsuite_lrvm_api_memtrunc_LDADD = $(CORE_TESTLIBS)
 EXTRA_DIST += testsuite/lrvm.api/memtrunc.exp
 
 check_PROGRAMS += testsuite/lrvm.api/format
-testsuite_lrvm_api_format_SOURCES = testsuite/lrvm.api/format.c
+testsuite_lrvm_api_format_SOURCES = testsuite/lrvm.api/format.c \
+	testsuite/lrvm.api/format-bytes.c testsuite/lrvm.api/format-bytes.h
 testsuite_lrvm_api_format_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_api_format_LDADD = $(CORE_TESTLIBS)
 
