@@ -327,16 +327,20 @@ over_threshold (const struct lrvm_store *s)
 }
 
 /* With L->mu held, as the next leader of a durable flush: if the last
-   flush made several commits durable and fewer are waiting now, the
-   other committers are most likely between two transactions.  Let
-   them append (L->busy = 3 keeps the others from leading) until the
-   batch is as large as the last one, or for at most half a flush.  A
-   thread that alone makes only durable commits never waits (its
-   batches hold one commit); one whose durable commits close batches of
-   no-flush commits may wait while the batch is smaller than the last.
-   A batch that shrank, because a thread stopped committing, lowers the
-   next wait's goal.  */
-static void
+   flush made several commits durable (counting those that came while
+   it ran) and fewer are waiting now, the other committers are most
+   likely between two transactions.  Let them append (L->busy = 3 keeps
+   the others from leading) until the batch is that large, or for at
+   most half a flush.  A thread that alone makes only durable commits
+   never waits (its batches hold one commit); one whose durable commits
+   close batches of no-flush commits may wait while the batch is
+   smaller than the last.  A batch that shrank, because a thread
+   stopped committing, lowers the next wait's goal.  The durable
+   committer whose record completes the batch leads it at once
+   (batch_complete in drain), rather than wake this thread to do so.
+   Returns 1 if this thread leads; 0 if such a committer took the
+   batch, and this thread then waits like the others.  */
+static int
 gather (struct lrvm_log *L)
 {
   struct timeval tv;
@@ -345,16 +349,27 @@ gather (struct lrvm_log *L)
 
   if (L->last_batch < 2 || L->next_seq - L->durable_seq >= L->last_batch
       || usec == 0)
-    return;
+    return 1;
   gettimeofday (&tv, NULL);     /* the condition variable's clock */
   usec += (uint64_t) tv.tv_usec;
   until.tv_sec = tv.tv_sec + (time_t) (usec / 1000000u);
   until.tv_nsec = (long) (usec % 1000000u) * 1000;
   L->busy = 3;
-  while (L->next_seq - L->durable_seq < L->last_batch)
+  while (L->busy == 3 && L->next_seq - L->durable_seq < L->last_batch)
     if (pthread_cond_timedwait (&L->gather_cv, &L->mu, &until) != 0)
       break;
+  if (L->busy != 3)
+    return 0;
   L->busy = 0;
+  return 1;
+}
+
+/* Nonzero if a leader gathers a batch that is now as large as the last
+   one.  */
+static int
+batch_complete (const struct lrvm_log *L)
+{
+  return L->busy == 3 && L->next_seq - L->durable_seq >= L->last_batch;
 }
 
 /* With L->mu held, make every record below UPTO written, and durable
@@ -377,13 +392,22 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
                             " failed; reopen the store", s->path);
       if (durable ? L->durable_seq >= upto : L->written_seq >= upto)
         return 0;
-      if (L->busy)
+      if (durable && s->opt.sync_mode == RVM_SYNC_FLUSH
+          && batch_complete (L))
+        {
+          /* This record completed the batch: lead it now.  Waking the
+             gathering thread to lead would put one more wake-up,
+             often on another processor, before every flush.  It
+             wakes meanwhile and waits like the others.  */
+          pthread_cond_signal (&L->gather_cv);
+        }
+      else if (L->busy)
         {
           pthread_cond_wait (&L->cv, &L->mu);
           continue;
         }
-      if (durable && s->opt.sync_mode == RVM_SYNC_FLUSH)
-        gather (L);
+      else if (durable && s->opt.sync_mode == RVM_SYNC_FLUSH && !gather (L))
+        continue;
       /* Lead: take the buffer, leave an empty one for the others.  */
       L->busy = 1;
       b = L->buf;
@@ -421,7 +445,12 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
         {
           s->st.flushes++;
           s->st.flushed_commits += last - L->durable_seq;
-          L->last_batch = last - L->durable_seq;
+          /* The next batch's goal: this one's commits and those that
+             came during its flush.  Counting only the first, a batch
+             that missed a thread's commit would set a goal that never
+             grows back, since a batch is led as soon as it meets its
+             goal.  */
+          L->last_batch = L->next_seq - L->durable_seq;
           L->flush_usec = L->flush_usec == 0 ? t0
                           : (7 * L->flush_usec + t0) / 8;
         }
@@ -524,7 +553,9 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable,
   L->buf_len += len;
   *appended = 1;
   s->st.bytes_logged += len;
-  if (L->busy == 3)
+  /* A gathering leader waits for the record that completes its batch;
+     a durable commit leads that batch itself (drain).  */
+  if (!durable && batch_complete (L))
     pthread_cond_signal (&L->gather_cv);
   if (durable)
     {
