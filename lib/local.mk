@@ -8,7 +8,8 @@ include_HEADERS += include/lrvm.h include/rvm.h
 noinst_LTLIBRARIES += lib/liblrvm-core.la
 lib_liblrvm_core_la_SOURCES = \
 	lib/lrvm-internal.h lib/format.h \
-	lib/apply.c lib/classic.c lib/crc32c.c lib/error.c lib/failpoint.c \
+	lib/apply.c lib/classic.c lib/clock.c lib/crc32c.c lib/error.c \
+	lib/failpoint.c \
 	lib/format.c lib/io.c lib/lock.c lib/log.c lib/recover.c \
 	lib/segment.c lib/store.c lib/sync.c lib/trans.c lib/truncate.c
 lib_liblrvm_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DLRVM_BUILDING

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 int
@@ -30,7 +29,7 @@ lrvm__log_init (struct lrvm_log *L)
       pthread_mutex_destroy (&L->mu);
       return lrvm__error (0, RVM_ENOMEM, "rvm_open: no condition variable");
     }
-  if (pthread_cond_init (&L->gather_cv, NULL) != 0)
+  if (lrvm__timed_cond_init (&L->gather_cv, &L->gather_monotonic) != 0)
     {
       pthread_cond_destroy (&L->cv);
       pthread_mutex_destroy (&L->mu);
@@ -343,17 +342,13 @@ over_threshold (const struct lrvm_store *s)
 static int
 gather (struct lrvm_log *L)
 {
-  struct timeval tv;
   struct timespec until;
   uint64_t usec = L->flush_usec / 2;
 
   if (L->last_batch < 2 || L->next_seq - L->durable_seq >= L->last_batch
       || usec == 0)
     return 1;
-  gettimeofday (&tv, NULL);     /* the condition variable's clock */
-  usec += (uint64_t) tv.tv_usec;
-  until.tv_sec = tv.tv_sec + (time_t) (usec / 1000000u);
-  until.tv_nsec = (long) (usec % 1000000u) * 1000;
+  lrvm__deadline (L->gather_monotonic, usec, &until);
   L->busy = 3;
   while (L->busy == 3 && L->next_seq - L->durable_seq < L->last_batch)
     if (pthread_cond_timedwait (&L->gather_cv, &L->mu, &until) != 0)

@@ -100,6 +100,15 @@ int lrvm__failpoint (const char *name);
 # define LRVM_FAILPOINT(name) 0
 #endif
 
+/* Clocks: clock.c.  Microseconds of a monotonic clock where there is
+   one.  A condition variable for timed waits, monotonic if the system
+   allows (*MONOTONIC tells), and the deadline USEC microseconds from
+   now on the clock MONOTONIC names.  */
+uint64_t lrvm__now_usec (void);
+int lrvm__timed_cond_init (pthread_cond_t *cv, int *monotonic);
+struct timespec;
+void lrvm__deadline (int monotonic, uint64_t usec, struct timespec *ts);
+
 /* ------------------------------------------------------------------ */
 /* Structures.  */
 
@@ -158,6 +167,7 @@ struct lrvm_log
   int busy;                     /* a thread writes, flushes or truncates
                                    (1, 2), or gathers a batch (3) */
   pthread_cond_t gather_cv;     /* a gathering leader waits here */
+  int gather_monotonic;         /* its clock (lrvm__timed_cond_init) */
   uint64_t last_batch;          /* commits the last flush made durable */
   uint64_t flush_usec;          /* moving average of a flush's duration */
   int failed;                   /* a write or flush failed: refuse all */
@@ -275,7 +285,6 @@ int lrvm__log_follow (int fd, uint64_t file_size, struct lrvm_header *h,
    least LRVM_REC_HDR_SIZE bytes, before they scan.  */
 extern size_t lrvm__scan_window;
 int lrvm__recover (struct lrvm_store *s);
-uint64_t lrvm__now_usec (void);
 
 /* apply.c: a page image of the segment files for replay.  */
 struct lrvm_applier;

@@ -8,8 +8,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/time.h>
 
 /* The scan's read window, at least LRVM_REC_HDR_SIZE bytes.  Tests
    make it small, so that small logs reach every refill path.  */
@@ -104,22 +102,6 @@ lrvm__log_scan (int fd, uint64_t file_size, const struct lrvm_header *h,
   *end = off;
   *next_seq = seq;
   return r;
-}
-
-/* Microseconds of a monotonic clock where there is one.  */
-uint64_t
-lrvm__now_usec (void)
-{
-#ifdef HAVE_CLOCK_GETTIME
-  struct timespec ts;
-  if (clock_gettime (CLOCK_MONOTONIC, &ts) == 0)
-    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-#endif
-  {
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
-  }
 }
 
 /* If a valid record of a newer epoch than H's starts at OFF, the

@@ -260,6 +260,26 @@ t_now_usec (void)
 }
 
 int
+t_find_module (const char *dir, const char *la, char *path, size_t size)
+{
+  char line[1024], dlname[256] = "";
+  FILE *f;
+
+  snprintf (path, size, "%s/%s", dir, la);
+  f = fopen (path, "r");
+  if (f == NULL)
+    return 0;
+  while (fgets (line, sizeof line, f) != NULL)
+    if (sscanf (line, "dlname='%255[^']'", dlname) == 1)
+      break;
+  fclose (f);
+  if (dlname[0] == '\0')
+    return 0;
+  snprintf (path, size, "%s/%s%s", dir, LT_OBJDIR, dlname);
+  return access (path, R_OK) == 0;
+}
+
+int
 t_exists (const char *path)
 {
   struct stat st;

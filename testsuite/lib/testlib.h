@@ -39,6 +39,11 @@ int t_exists (const char *path);
 char *t_listing (const char *dir);
 /* Size of DIR/NAME, or -1.  */
 long long t_file_size (const char *dir, const char *name);
+/* The shared object of the libtool module DIR/LA (a module the suite
+   preloads into a child), in PATH: nonzero if it exists.  Shared
+   libraries may not be built at all.  */
+int t_find_module (const char *dir, const char *la, char *path,
+                   size_t size);
 
 /* Fork a child that runs FN (ARG) and _exits with its return value.  */
 pid_t t_fork (int (*fn) (void *), void *arg);

@@ -49,3 +49,22 @@ testsuite_lrvm_api_format_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_api_format_LDADD = $(CORE_TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/format.exp
+
+# The time-of-day shim (a module preloaded into a child: -rpath makes
+# libtool build it shared) and the program that runs itself under it,
+# a real executable (-no-install) so that the shim reaches the program
+# and not a wrapper script.
+check_LTLIBRARIES += testsuite/lrvm.api/clockshim.la
+testsuite_lrvm_api_clockshim_la_SOURCES = testsuite/lrvm.api/clockshim.c
+testsuite_lrvm_api_clockshim_la_LDFLAGS = -module -avoid-version \
+	-rpath /nowhere
+testsuite_lrvm_api_clockshim_la_LIBADD = $(DLSYM_LIBS)
+
+check_PROGRAMS += testsuite/lrvm.api/clockstep
+testsuite_lrvm_api_clockstep_SOURCES = testsuite/lrvm.api/clockstep.c
+testsuite_lrvm_api_clockstep_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DCLOCK_BUILDDIR='"$(abs_top_builddir)/testsuite/lrvm.api"'
+testsuite_lrvm_api_clockstep_LDADD = $(TESTLIBS) $(PTHREAD_LIBS)
+testsuite_lrvm_api_clockstep_LDFLAGS = -no-install
+
+EXTRA_DIST += testsuite/lrvm.api/clockstep.exp

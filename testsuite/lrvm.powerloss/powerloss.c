@@ -69,25 +69,13 @@ static int
 find_shim (void)
 {
   const char *e = getenv ("LRVM_PL_SHIM");
-  char line[1024], dlname[256] = "";
-  FILE *f;
 
   if (e != NULL && *e != '\0')
     {
       snprintf (shim, sizeof shim, "%s", e);
       return access (shim, R_OK) == 0;
     }
-  f = fopen (PL_BUILDDIR "/plshim.la", "r");
-  if (f == NULL)
-    return 0;
-  while (fgets (line, sizeof line, f) != NULL)
-    if (sscanf (line, "dlname='%255[^']'", dlname) == 1)
-      break;
-  fclose (f);
-  if (dlname[0] == '\0')
-    return 0;
-  snprintf (shim, sizeof shim, "%s/%s%s", PL_BUILDDIR, LT_OBJDIR, dlname);
-  return access (shim, R_OK) == 0;
+  return t_find_module (PL_BUILDDIR, "plshim.la", shim, sizeof shim);
 }
 
 /* The environment of a child: ours without the shim's variables and
