@@ -64,14 +64,24 @@ lrvm__deadline (int monotonic, uint64_t usec, struct timespec *ts)
 {
   uint64_t ns;
 
+  if (monotonic)
+    {
+      /* Never a deadline from another clock: one from the time of day
+         would lie decades ahead on the monotonic clock.  If the clock
+         fails, a deadline already past: the caller does not wait.  */
 #ifdef LRVM_WAIT_MONOTONIC
-  if (monotonic && clock_gettime (CLOCK_MONOTONIC, ts) == 0)
-    ns = (uint64_t) ts->tv_nsec;
-  else
+      if (clock_gettime (CLOCK_MONOTONIC, ts) != 0)
 #endif
+        {
+          ts->tv_sec = 0;
+          ts->tv_nsec = 0;
+          return;
+        }
+      ns = (uint64_t) ts->tv_nsec;
+    }
+  else
     {
       struct timeval tv;
-      (void) monotonic;
       gettimeofday (&tv, NULL);
       ts->tv_sec = tv.tv_sec;
       ns = (uint64_t) tv.tv_usec * 1000u;
