@@ -402,39 +402,36 @@ t_run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
 /* The writer's deadline counts from its fork.  The verifier is never
    killed: it ends by itself, or lrvm_run's timeout ends the test.  */
 int
-t_kill_round (int round, int fd[2], int (*writer) (void *), void *warg,
-              uint64_t delay, uint64_t after_ready, uint64_t dflt,
-              uint64_t *last, uint64_t *count,
-              int (*verifier) (void *), void *varg, uint64_t *got,
-              char *buf, size_t size)
+t_kill_round (struct t_round *r)
 {
   uint64_t vcount;
   pid_t pid;
   int st;
 
-  if (pipe (fd) != 0)
+  if (pipe (r->fd) != 0)
     t_bail ("pipe: %s", strerror (errno));
-  pid = t_fork (writer, warg);
-  close (fd[1]);
-  *last = t_run_until (pid, fd[0], t_now_usec () + delay, after_ready,
-                       dflt, count);
-  close (fd[0]);
-  t_wait (pid, &st, buf, size);
+  pid = t_fork (r->writer, r->arg);
+  close (r->fd[1]);
+  *r->last = t_run_until (pid, r->fd[0], t_now_usec () + r->delay,
+                          r->after_ready, r->dflt, &r->count);
+  close (r->fd[0]);
+  t_wait (pid, &st, r->why, sizeof r->why);
   if (!WIFSIGNALED (st) || WTERMSIG (st) != SIGKILL)
     {
-      t_note ("round %d: writer ended with %s, not SIGKILL", round, buf);
+      t_note ("round %d: writer ended with %s, not SIGKILL", r->round,
+              r->why);
       return T_ROUND_WRITER;
     }
 
-  if (pipe (fd) != 0)
+  if (pipe (r->fd) != 0)
     t_bail ("pipe: %s", strerror (errno));
-  pid = t_fork (verifier, varg);
-  close (fd[1]);
-  *got = t_run_until (pid, fd[0], UINT64_MAX, UINT64_MAX, UINT64_MAX,
-                      &vcount);
-  close (fd[0]);
-  t_wait (pid, &st, buf, size);
-  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || *got == UINT64_MAX)
+  pid = t_fork (r->verifier, r->arg);
+  close (r->fd[1]);
+  r->got = t_run_until (pid, r->fd[0], UINT64_MAX, UINT64_MAX, UINT64_MAX,
+                        &vcount);
+  close (r->fd[0]);
+  t_wait (pid, &st, r->why, sizeof r->why);
+  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || r->got == UINT64_MAX)
     return T_ROUND_VERIFIER;
   return T_ROUND_OK;
 }

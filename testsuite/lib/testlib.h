@@ -105,12 +105,28 @@ void t_pace_draw (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
 /* Count a round whose writer reported COUNT values.  */
 void t_pace_count (struct t_pace *p, uint64_t count);
 
+/* One round of a crash test (t_kill_round): a writer, killed, then a
+   verifier of what it left, both forked with ARG and reporting values
+   through the pipe FD (which ARG holds, so that the children see it).  */
+struct t_round
+{
+  int round;                    /* its number, for messages */
+  int *fd;                      /* the pipe: int[2] */
+  int (*writer) (void *);
+  int (*verifier) (void *);
+  void *arg;
+  uint64_t delay;               /* kill the writer after this many us */
+  uint64_t after_ready;         /* or this many after it is ready */
+  uint64_t dflt;                /* the value reported before any */
+  uint64_t *last;               /* the writer's last value, stored
+                                   before the verifier forks */
+  uint64_t count;               /* values the writer reported */
+  uint64_t got;                 /* the verifier's last value */
+  char why[64];                 /* how the failing child ended */
+};
 enum { T_ROUND_OK, T_ROUND_WRITER, T_ROUND_VERIFIER };
-int t_kill_round (int round, int fd[2], int (*writer) (void *), void *warg,
-                  uint64_t delay, uint64_t after_ready, uint64_t dflt,
-                  uint64_t *last, uint64_t *count,
-                  int (*verifier) (void *), void *varg, uint64_t *got,
-                  char *buf, size_t size);
+/* Run round R: T_ROUND_OK, or which child ended badly.  */
+int t_kill_round (struct t_round *r);
 
 /* A small deterministic generator (xorshift64*), for reproducible
    random choices; the seed is printed by t_seed.  */

@@ -253,37 +253,44 @@ main (int argc, char **argv)
   for (round = 1; round <= kills && ok; round++)
     {
       struct child c;
-      uint64_t count, got, delay, after_ready, n;
-      int r;
+      struct t_round r;
+      uint64_t n;
+      int res;
 
       memset (&c, 0, sizeof c);
       c.round = round;
       c.base = k;
       c.model = model;
-      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &delay,
-                   &after_ready);
-      r = t_kill_round (round, c.fd, writer, &c, delay, after_ready, k,
-                        &c.lo, &count, verifier, &c, &got, buf,
-                        sizeof buf);
-      if (r == T_ROUND_WRITER)
+      memset (&r, 0, sizeof r);
+      r.round = round;
+      r.fd = c.fd;
+      r.writer = writer;
+      r.verifier = verifier;
+      r.arg = &c;
+      r.dflt = k;
+      r.last = &c.lo;
+      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &r.delay,
+                   &r.after_ready);
+      res = t_kill_round (&r);
+      if (res == T_ROUND_WRITER)
         {
           ok = 0;
           break;
         }
-      total += count;
-      if (count == 0)
+      total += r.count;
+      if (r.count == 0)
         early++;
-      t_pace_count (&pace, count);
-      if (r == T_ROUND_VERIFIER)
+      t_pace_count (&pace, r.count);
+      if (res == T_ROUND_VERIFIER)
         {
           t_note ("round %d: verifier: %s (last reported commit"
-                  " %llu)", round, buf, (unsigned long long) c.lo);
+                  " %llu)", round, r.why, (unsigned long long) c.lo);
           ok = 0;
           break;
         }
-      if (got > c.lo)
+      if (r.got > c.lo)
         recovered_extra++;
-      for (n = k + 1; n <= got; n++)
+      for (n = k + 1; n <= r.got; n++)
         {
           int from, to;
           int64_t amount;
@@ -291,7 +298,7 @@ main (int argc, char **argv)
           model[from] -= amount;
           model[to] += amount;
         }
-      k = got;
+      k = r.got;
     }
   t_note ("%d kill points, %llu commits reported, %llu transfers"
           " recovered; %llu kills before the first commit of a round,"

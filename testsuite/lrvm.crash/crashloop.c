@@ -276,7 +276,6 @@ main (int argc, char **argv)
   uint64_t k = 0, rs, total = 0, early = 0, t0 = t_now_usec ();
   struct t_pace pace = { 1, 0 };
   unsigned char *model[NSEG];
-  char buf[64];
 
   t_init (argc, argv);
   seed = t_seed ("crashloop");
@@ -291,38 +290,45 @@ main (int argc, char **argv)
   for (round = 1; round <= rounds && ok; round++)
     {
       struct child c;
-      uint64_t count, got, delay, after_ready, n;
-      int r;
+      struct t_round r;
+      uint64_t n;
+      int res;
 
       memset (&c, 0, sizeof c);
       c.round = round;
       c.base = k;
       c.model = model;
-      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &delay,
-                   &after_ready);
-      r = t_kill_round (round, c.fd, writer, &c, delay, after_ready, k,
-                        &c.lo, &count, verifier, &c, &got, buf,
-                        sizeof buf);
-      if (r == T_ROUND_WRITER)
+      memset (&r, 0, sizeof r);
+      r.round = round;
+      r.fd = c.fd;
+      r.writer = writer;
+      r.verifier = verifier;
+      r.arg = &c;
+      r.dflt = k;
+      r.last = &c.lo;
+      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &r.delay,
+                   &r.after_ready);
+      res = t_kill_round (&r);
+      if (res == T_ROUND_WRITER)
         {
           ok = 0;
           break;
         }
-      total += count;
-      if (count == 0)
+      total += r.count;
+      if (r.count == 0)
         early++;
-      t_pace_count (&pace, count);
-      if (r == T_ROUND_VERIFIER)
+      t_pace_count (&pace, r.count);
+      if (res == T_ROUND_VERIFIER)
         {
           t_note ("round %d: verifier: %s (writer reported %llu"
-                  " commits, the last %llu)", round, buf,
-                  (unsigned long long) count, (unsigned long long) c.lo);
+                  " commits, the last %llu)", round, r.why,
+                  (unsigned long long) r.count, (unsigned long long) c.lo);
           ok = 0;
           break;
         }
-      for (n = k + 1; n <= got; n++)
+      for (n = k + 1; n <= r.got; n++)
         txn_apply (n, model);
-      k = got;
+      k = r.got;
     }
   t_note ("%d rounds, %llu commits reported, %llu recovered,"
           " %llu kills before the first commit of a round, %.1f s;"
