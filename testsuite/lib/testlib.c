@@ -448,10 +448,25 @@ t_pace_draw (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
 void
 t_pace_count (struct t_pace *p, uint64_t count)
 {
+  p->reported += count;
+  p->early += count == 0;
   p->early_run = count == 0 ? p->early_run + 1 : 0;
   if (p->early_run == T_PACE_SLOW && p->scale < 64)
     {
       p->scale *= 2;
       p->early_run = 0;
     }
+}
+
+int
+t_pace_round (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
+              uint64_t ready_delay, struct t_round *r)
+{
+  int res;
+
+  t_pace_draw (p, rs, max_delay, ready_delay, &r->delay, &r->after_ready);
+  res = t_kill_round (r);
+  if (res != T_ROUND_WRITER)
+    t_pace_count (p, r->count);
+  return res;
 }

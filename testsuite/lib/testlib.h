@@ -90,11 +90,13 @@ uint64_t t_run_until_each (pid_t pid, int fd, uint64_t deadline,
 /* The kill moments of a crash test's rounds, which adapt to a slow
    writer (under valgrind, say): after T_PACE_SLOW rounds in a row whose
    writer reported no commit, both delays double, up to 64 times.
-   Start with { 1, 0 }.  */
+   Start with { 1, 0, 0, 0 }.  */
 #define T_PACE_SLOW 16
 struct t_pace
 {
   uint64_t scale, early_run;
+  uint64_t reported;            /* values writers reported, all rounds */
+  uint64_t early;               /* rounds whose writer reported none */
 };
 /* Draw a round's delays from *RS: *DELAY below MAX_DELAY, and in three
    rounds in four *AFTER_READY below READY_DELAY (else UINT64_MAX),
@@ -127,6 +129,10 @@ struct t_round
 enum { T_ROUND_OK, T_ROUND_WRITER, T_ROUND_VERIFIER };
 /* Run round R: T_ROUND_OK, or which child ended badly.  */
 int t_kill_round (struct t_round *r);
+/* Draw R's delays (t_pace_draw), run it (t_kill_round) and count it
+   (t_pace_count) unless its writer ended badly.  */
+int t_pace_round (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
+                  uint64_t ready_delay, struct t_round *r);
 
 /* A small deterministic generator (xorshift64*), for reproducible
    random choices; the seed is printed by t_seed.  */

@@ -227,8 +227,8 @@ int
 main (int argc, char **argv)
 {
   int kills = argc > 1 ? atoi (argv[1]) : 1000, round, i, ok = 1;
-  uint64_t k = 0, rs, total = 0, early = 0, recovered_extra = 0;
-  struct t_pace pace = { 1, 0 };
+  uint64_t k = 0, rs, recovered_extra = 0;
+  struct t_pace pace = { 1, 0, 0, 0 };
   uint64_t t0 = t_now_usec ();
   int64_t *model;
   char buf[64];
@@ -261,26 +261,15 @@ main (int argc, char **argv)
       c.round = round;
       c.base = k;
       c.model = model;
-      memset (&r, 0, sizeof r);
-      r.round = round;
-      r.fd = c.fd;
-      r.writer = writer;
-      r.verifier = verifier;
-      r.arg = &c;
-      r.dflt = k;
-      r.last = &c.lo;
-      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &r.delay,
-                   &r.after_ready);
-      res = t_kill_round (&r);
+      r = (struct t_round) { .round = round, .fd = c.fd, .arg = &c,
+                             .writer = writer, .verifier = verifier,
+                             .dflt = k, .last = &c.lo };
+      res = t_pace_round (&pace, &rs, MAX_DELAY, READY_DELAY, &r);
       if (res == T_ROUND_WRITER)
         {
           ok = 0;
           break;
         }
-      total += r.count;
-      if (r.count == 0)
-        early++;
-      t_pace_count (&pace, r.count);
       if (res == T_ROUND_VERIFIER)
         {
           t_note ("round %d: verifier: %s (last reported commit"
@@ -303,11 +292,12 @@ main (int argc, char **argv)
   t_note ("%d kill points, %llu commits reported, %llu transfers"
           " recovered; %llu kills before the first commit of a round,"
           " %llu after a commit was written but before it was reported;"
-          " %.1f s; delays x%llu", round - 1, (unsigned long long) total,
-          (unsigned long long) k, (unsigned long long) early,
+          " %.1f s; delays x%llu", round - 1, (unsigned long long) pace.reported,
+          (unsigned long long) k, (unsigned long long) pace.early,
           (unsigned long long) recovered_extra, (t_now_usec () - t0) / 1e6,
           (unsigned long long) pace.scale);
-  t_check ((uint64_t) (round - 1) - early >= (uint64_t) (round - 1) / 10,
+  t_check ((uint64_t) (round - 1) - pace.early
+           >= (uint64_t) (round - 1) / 10,
            "a tenth of the writers or more were killed after a commit");
   if (t_check (ok, "the money, the counter and every account"
                " survived every kill"))

@@ -273,8 +273,8 @@ int
 main (int argc, char **argv)
 {
   int rounds = argc > 1 ? atoi (argv[1]) : 300, round, i, ok = 1;
-  uint64_t k = 0, rs, total = 0, early = 0, t0 = t_now_usec ();
-  struct t_pace pace = { 1, 0 };
+  uint64_t k = 0, rs, t0 = t_now_usec ();
+  struct t_pace pace = { 1, 0, 0, 0 };
   unsigned char *model[NSEG];
 
   t_init (argc, argv);
@@ -298,26 +298,15 @@ main (int argc, char **argv)
       c.round = round;
       c.base = k;
       c.model = model;
-      memset (&r, 0, sizeof r);
-      r.round = round;
-      r.fd = c.fd;
-      r.writer = writer;
-      r.verifier = verifier;
-      r.arg = &c;
-      r.dflt = k;
-      r.last = &c.lo;
-      t_pace_draw (&pace, &rs, MAX_DELAY, READY_DELAY, &r.delay,
-                   &r.after_ready);
-      res = t_kill_round (&r);
+      r = (struct t_round) { .round = round, .fd = c.fd, .arg = &c,
+                             .writer = writer, .verifier = verifier,
+                             .dflt = k, .last = &c.lo };
+      res = t_pace_round (&pace, &rs, MAX_DELAY, READY_DELAY, &r);
       if (res == T_ROUND_WRITER)
         {
           ok = 0;
           break;
         }
-      total += r.count;
-      if (r.count == 0)
-        early++;
-      t_pace_count (&pace, r.count);
       if (res == T_ROUND_VERIFIER)
         {
           t_note ("round %d: verifier: %s (writer reported %llu"
@@ -332,10 +321,11 @@ main (int argc, char **argv)
     }
   t_note ("%d rounds, %llu commits reported, %llu recovered,"
           " %llu kills before the first commit of a round, %.1f s;"
-          " delays x%llu", round - 1, (unsigned long long) total,
-          (unsigned long long) k, (unsigned long long) early,
+          " delays x%llu", round - 1, (unsigned long long) pace.reported,
+          (unsigned long long) k, (unsigned long long) pace.early,
           (t_now_usec () - t0) / 1e6, (unsigned long long) pace.scale);
-  t_check ((uint64_t) (round - 1) - early >= (uint64_t) (round - 1) / 10,
+  t_check ((uint64_t) (round - 1) - pace.early
+           >= (uint64_t) (round - 1) / 10,
            "a tenth of the writers or more were killed after a commit");
   if (t_check (ok, "every kill recovered exactly a committed"
                " prefix, with every reported commit"))
