@@ -373,6 +373,9 @@ static int
 drain (struct lrvm_store *s, uint64_t upto, int durable)
 {
   struct lrvm_log *L = &s->log;
+  /* Durable in RVM_SYNC_FLUSH mode: a leader flushes, and gathers a
+     batch first.  */
+  int by_flush = durable && s->opt.sync_mode == RVM_SYNC_FLUSH;
 
   for (;;)
     {
@@ -387,8 +390,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
                             " failed; reopen the store", s->path);
       if (durable ? L->durable_seq >= upto : L->written_seq >= upto)
         return 0;
-      if (durable && s->opt.sync_mode == RVM_SYNC_FLUSH
-          && batch_complete (L))
+      if (by_flush && batch_complete (L))
         {
           /* This record completed the batch: lead it now.  Waking the
              gathering thread to lead would put one more wake-up,
@@ -401,7 +403,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
           pthread_cond_wait (&L->cv, &L->mu);
           continue;
         }
-      else if (durable && s->opt.sync_mode == RVM_SYNC_FLUSH && !gather (L))
+      else if (by_flush && !gather (L))
         continue;
       /* Lead: take the buffer, leave an empty one for the others.  */
       L->busy = 1;
@@ -416,8 +418,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       last = L->next_seq;
       off = L->tail;
       file_size = L->file_size;
-      flush = durable && s->opt.sync_mode == RVM_SYNC_FLUSH
-              && L->durable_seq < last;
+      flush = by_flush && L->durable_seq < last;
       pthread_mutex_unlock (&L->mu);
       t0 = flush ? lrvm__now_usec () : 0;
       e = write_batch (s, b, len, off, flush, &file_size);

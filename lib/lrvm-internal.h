@@ -168,7 +168,9 @@ struct lrvm_log
                                    (1, 2), or gathers a batch (3) */
   pthread_cond_t gather_cv;     /* a gathering leader waits here */
   int gather_monotonic;         /* its clock (lrvm__timed_cond_init) */
-  uint64_t last_batch;          /* commits the last flush made durable */
+  uint64_t last_batch;          /* commits the last flush made durable,
+                                   and those appended while it ran: the
+                                   next gather's goal */
   uint64_t flush_usec;          /* moving average of a flush's duration */
   int failed;                   /* a write or flush failed: refuse all */
   struct lrvm_names names;      /* segments with live records */
