@@ -399,10 +399,11 @@ t_run_until (pid_t pid, int fd, uint64_t deadline, uint64_t after_ready,
                            NULL, NULL);
 }
 
-/* The writer's deadline counts from its fork.  The verifier is never
-   killed: it ends by itself, or lrvm_run's timeout ends the test.  */
-int
-t_kill_round (struct t_round *r)
+/* Run round R: T_ROUND_OK, or which child ended badly.  The writer's
+   deadline counts from its fork.  The verifier is never killed: it
+   ends by itself, or lrvm_run's timeout ends the test.  */
+static int
+kill_round (struct t_round *r)
 {
   uint64_t vcount;
   pid_t pid;
@@ -436,17 +437,21 @@ t_kill_round (struct t_round *r)
   return T_ROUND_OK;
 }
 
-void
-t_pace_draw (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
-             uint64_t ready_delay, uint64_t *delay, uint64_t *after_ready)
+/* Draw a round's delays from *RS: *DELAY below MAX_DELAY, and in three
+   rounds in four *AFTER_READY below READY_DELAY (else UINT64_MAX),
+   both times the scale.  */
+static void
+pace_draw (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
+           uint64_t ready_delay, uint64_t *delay, uint64_t *after_ready)
 {
   *delay = t_rand (rs) % (max_delay * p->scale);
   *after_ready = t_rand (rs) % 4 == 0 ? UINT64_MAX
                  : t_rand (rs) % (ready_delay * p->scale);
 }
 
-void
-t_pace_count (struct t_pace *p, uint64_t count)
+/* Count a round whose writer reported COUNT values.  */
+static void
+pace_count (struct t_pace *p, uint64_t count)
 {
   p->reported += count;
   p->early += count == 0;
@@ -464,9 +469,9 @@ t_pace_round (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
 {
   int res;
 
-  t_pace_draw (p, rs, max_delay, ready_delay, &r->delay, &r->after_ready);
-  res = t_kill_round (r);
+  pace_draw (p, rs, max_delay, ready_delay, &r->delay, &r->after_ready);
+  res = kill_round (r);
   if (res != T_ROUND_WRITER)
-    t_pace_count (p, r->count);
+    pace_count (p, r->count);
   return res;
 }

@@ -75,18 +75,6 @@ uint64_t t_run_until_each (pid_t pid, int fd, uint64_t deadline,
                            uint64_t *count,
                            void (*each) (uint64_t v, void *arg), void *arg);
 
-/* One round of a crash-test driver that never calls the library
-   itself.  A writer child runs WRITER (WARG) and is read by
-   t_run_until: SIGKILLed DELAY microseconds after its fork, or
-   AFTER_READY after T_READY; its last value (or DFLT) goes to *LAST
-   and their number to *COUNT before the verifier is forked, so LAST
-   may point into VARG.  The writer must have died of SIGKILL.  Then a
-   verifier child runs VERIFIER (VARG), is read until it exits, and
-   must exit 0 having sent a value, its last in *GOT.  Each child gets
-   a new pipe in FD, writes on FD[1] and closes FD[0].  Returns
-   T_ROUND_OK; T_ROUND_WRITER after noting "round ROUND: writer ended
-   with ..., not SIGKILL"; or T_ROUND_VERIFIER, with how the verifier
-   ended (t_wait's text) in BUF for the caller's note.  */
 /* The kill moments of a crash test's rounds, which adapt to a slow
    writer (under valgrind, say): after T_PACE_SLOW rounds in a row whose
    writer reported no commit, both delays double, up to 64 times.
@@ -98,18 +86,19 @@ struct t_pace
   uint64_t reported;            /* values writers reported, all rounds */
   uint64_t early;               /* rounds whose writer reported none */
 };
-/* Draw a round's delays from *RS: *DELAY below MAX_DELAY, and in three
-   rounds in four *AFTER_READY below READY_DELAY (else UINT64_MAX),
-   both times the scale.  */
-void t_pace_draw (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
-                  uint64_t ready_delay, uint64_t *delay,
-                  uint64_t *after_ready);
-/* Count a round whose writer reported COUNT values.  */
-void t_pace_count (struct t_pace *p, uint64_t count);
 
-/* One round of a crash test (t_kill_round): a writer, killed, then a
-   verifier of what it left, both forked with ARG and reporting values
-   through the pipe FD (which ARG holds, so that the children see it).  */
+/* One round of a crash-test driver that never calls the library
+   itself (t_pace_round).  A writer child runs WRITER (ARG) and is read
+   by t_run_until: SIGKILLed DELAY microseconds after its fork, or
+   AFTER_READY after T_READY; its last value (or DFLT) goes to *LAST
+   and their number to COUNT before the verifier is forked, so LAST may
+   point into ARG.  The writer must have died of SIGKILL.  Then a
+   verifier child runs VERIFIER (ARG), is read until it exits, and must
+   exit 0 having sent a value, its last in GOT.  Each child gets a new
+   pipe in FD (which ARG holds, so that the children see it), writes on
+   FD[1] and closes FD[0].  A writer that ended otherwise is noted
+   ("round ROUND: writer ended with ..., not SIGKILL"); how the failing
+   child ended (t_wait's text) is in WHY for the caller's note.  */
 struct t_round
 {
   int round;                    /* its number, for messages */
@@ -127,10 +116,10 @@ struct t_round
   char why[64];                 /* how the failing child ended */
 };
 enum { T_ROUND_OK, T_ROUND_WRITER, T_ROUND_VERIFIER };
-/* Run round R: T_ROUND_OK, or which child ended badly.  */
-int t_kill_round (struct t_round *r);
-/* Draw R's delays (t_pace_draw), run it (t_kill_round) and count it
-   (t_pace_count) unless its writer ended badly.  */
+/* Run round R with delays drawn from *RS at P's scale (the kill delay
+   below MAX_DELAY, and in three rounds in four a delay after ready
+   below READY_DELAY) and count it in P unless its writer ended badly:
+   T_ROUND_OK, or which child ended badly.  */
 int t_pace_round (struct t_pace *p, uint64_t *rs, uint64_t max_delay,
                   uint64_t ready_delay, struct t_round *r);
 
