@@ -336,24 +336,30 @@ over_threshold (const struct lrvm_store *s)
    smaller than the last.  A batch that shrank, because a thread
    stopped committing, lowers the next wait's goal.  The durable
    committer whose record completes the batch leads it at once
-   (batch_complete in drain), rather than wake this thread to do so.
-   Returns 1 if this thread leads; 0 if such a committer took the
-   batch, and this thread then waits like the others.  */
+   (batch_complete in drain) without waking this thread, which finds
+   out when its wait ends: at its deadline or when that flush ends.
+   Returns 1 if this thread leads; 0 if another took the batch, and
+   this thread then waits like the others.  */
 static int
 gather (struct lrvm_log *L)
 {
   struct timespec until;
   uint64_t usec = L->flush_usec / 2;
+  unsigned gen;
 
   if (L->last_batch < 2 || L->next_seq - L->durable_seq >= L->last_batch
       || usec == 0)
     return 1;
   lrvm__deadline (L->gather_monotonic, usec, &until);
   L->busy = 3;
-  while (L->busy == 3 && L->next_seq - L->durable_seq < L->last_batch)
+  gen = ++L->gather_gen;
+  L->gather_sleepers++;
+  while (L->busy == 3 && L->gather_gen == gen
+         && L->next_seq - L->durable_seq < L->last_batch)
     if (pthread_cond_timedwait (&L->gather_cv, &L->mu, &until) != 0)
       break;
-  if (L->busy != 3)
+  L->gather_sleepers--;
+  if (L->busy != 3 || L->gather_gen != gen)
     return 0;
   L->busy = 0;
   return 1;
@@ -382,7 +388,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       unsigned char *b;
       size_t len, cap;
       uint64_t off, last, file_size, t0;
-      int flush, e;
+      int flush, e, sleepers;
 
       if (L->failed)
         return lrvm__error (s->opt.verbose, RVM_EFAILED, "commit refused:"
@@ -390,21 +396,20 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
                             " failed; reopen the store", s->path);
       if (durable ? L->durable_seq >= upto : L->written_seq >= upto)
         return 0;
-      if (by_flush && batch_complete (L))
+      /* A durable record that completes a gathered batch leads it at
+         once.  Waking the gathering thread, to lead or only to tell
+         it, would put a wake-up before the flush, one that on this
+         processor preempts this thread while it holds the mutex.  */
+      if (!(by_flush && batch_complete (L)))
         {
-          /* This record completed the batch: lead it now.  Waking the
-             gathering thread to lead would put one more wake-up,
-             often on another processor, before every flush.  It
-             wakes meanwhile and waits like the others.  */
-          pthread_cond_signal (&L->gather_cv);
+          if (L->busy)
+            {
+              pthread_cond_wait (&L->cv, &L->mu);
+              continue;
+            }
+          if (by_flush && !gather (L))
+            continue;
         }
-      else if (L->busy)
-        {
-          pthread_cond_wait (&L->cv, &L->mu);
-          continue;
-        }
-      else if (by_flush && !gather (L))
-        continue;
       /* Lead: take the buffer, leave an empty one for the others.  */
       L->busy = 1;
       b = L->buf;
@@ -433,6 +438,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
         {
           L->failed = 1;
           pthread_cond_broadcast (&L->cv);
+          pthread_cond_broadcast (&L->gather_cv);
           return lrvm__syserr (s->opt.verbose, e, "cannot %s the log of %s",
                                flush ? "write and flush" : "write", s->path);
         }
@@ -459,9 +465,13 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       if (over_threshold (s))
         L->truncate_wanted = 1;
       /* Wake the waiters with the mutex released: woken while it is
-         held, each would block on it at once and need waking again.  */
+         held, each would block on it at once and need waking again.
+         A gatherer whose batch this was may sleep still.  */
+      sleepers = L->gather_sleepers;
       pthread_mutex_unlock (&L->mu);
       pthread_cond_broadcast (&L->cv);
+      if (sleepers > 0)
+        pthread_cond_broadcast (&L->gather_cv);
       pthread_mutex_lock (&L->mu);
     }
 }

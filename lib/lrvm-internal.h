@@ -168,6 +168,9 @@ struct lrvm_log
                                    (1, 2), or gathers a batch (3) */
   pthread_cond_t gather_cv;     /* a gathering leader waits here */
   int gather_monotonic;         /* its clock (lrvm__timed_cond_init) */
+  unsigned gather_gen;          /* counts gathers: a gatherer whose
+                                   batch was taken sees a new one */
+  int gather_sleepers;          /* threads waiting on gather_cv */
   uint64_t last_batch;          /* commits the last flush made durable,
                                    and those appended while it ran: the
                                    next gather's goal */
