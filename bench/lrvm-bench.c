@@ -1,7 +1,9 @@
 /* lrvm-bench.c -- throughput and recovery benchmarks of liblrvm, each
    shown beside the physical limit measured in the same run: durable
    commits against a bare pwrite-and-flush loop, group commit against
-   the same loop writing four records at a time, no-flush commits
+   the same loop writing four records at a time and against a bare
+   group commit of four threads (the wake-ups and flushes that any
+   group commit pays on the machine, without the library), no-flush commits
    with and without automatic truncation, and recovery time.
    No-flush commits at the default threshold are timed over a store's
    second truncation cycle (the steady state, the log's space reused)
@@ -110,6 +112,16 @@ now (void)
     gettimeofday (&tv, NULL);
     return (double) tv.tv_sec + (double) tv.tv_usec * 1e-6;
   }
+}
+
+/* The time of day, the clock of pthread_cond_timedwait by default.  */
+static double
+wall_now (void)
+{
+  struct timeval tv;
+
+  gettimeofday (&tv, NULL);
+  return (double) tv.tv_sec + (double) tv.tv_usec * 1e-6;
 }
 
 /* xorshift64*: a fast generator for the offsets.  */
@@ -570,10 +582,142 @@ slice_group (struct worker *w, double secs, long count, struct tally *t)
   t->secs += t1 - t0;
 }
 
+/* The bare group commit: what group commit can reach on this machine
+   without the library.  THREADS threads each append one record's bytes
+   to a shared buffer under a mutex and wait until a leader has written
+   and flushed them; the leader of a batch waits, for at most half an
+   average flush, until every thread has appended (it knows how many
+   there are, where the library must guess), and the thread whose
+   record completes the batch writes and flushes it at once.  No
+   transactions, no checksums, no log: only the wake-ups and the
+   flushes that any group commit of THREADS threads pays.  */
+struct bare_group
+{
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct raw_file *f;           /* its len is one record's */
+  unsigned char *buf;           /* THREADS records, appended */
+  long appended, durable;       /* records so far */
+  int busy;                     /* 1: a leader writes; 2: one gathers */
+  double flush_avg;             /* seconds, moving average */
+};
+
+struct bare_thread
+{
+  struct bare_group *g;
+  double secs;
+  long count, done;
+};
+
+static void
+bare_lead (struct bare_group *g)
+{
+  long last = g->appended, n = last - g->durable;
+  struct raw_file *f = g->f;
+  uint64_t off;
+  double t0;
+
+  g->busy = 1;
+  if (f->off + (uint64_t) n * f->len > RAW_FILE_SIZE)
+    f->off = LRVM_LOG_DATA_START;
+  off = f->off;
+  f->off += (uint64_t) n * f->len;
+  pthread_mutex_unlock (&g->mu);
+  t0 = now ();
+  write_all (f->fd, g->buf, (size_t) n * f->len, off);
+  if (flush_fd (f->fd) != 0)
+    die ("%s: %s", flush_name (), strerror (errno));
+  t0 = now () - t0;
+  pthread_mutex_lock (&g->mu);
+  g->flush_avg = g->flush_avg == 0 ? t0 : (7 * g->flush_avg + t0) / 8;
+  g->durable = last;
+  g->busy = 0;
+  pthread_mutex_unlock (&g->mu);
+  pthread_cond_broadcast (&g->cv);
+  pthread_mutex_lock (&g->mu);
+}
+
+static void
+bare_commit (struct bare_group *g)
+{
+  long my;
+
+  pthread_mutex_lock (&g->mu);
+  /* Records are appended while a batch is written: the buffer holds
+     the next batch, THREADS records at most, one per thread.  */
+  my = ++g->appended;
+  memcpy (g->buf + (size_t) ((my - 1) % THREADS) * g->f->len, g->f->rec,
+          g->f->len);
+  while (g->durable < my)
+    if (g->busy == 2 && g->appended - g->durable == THREADS)
+      bare_lead (g);            /* completes the gathered batch */
+    else if (g->busy != 0)
+      pthread_cond_wait (&g->cv, &g->mu);
+    else if (g->appended - g->durable < THREADS && g->flush_avg > 0)
+      {
+        struct timespec until;
+        double at = wall_now () + g->flush_avg / 2;
+        until.tv_sec = (time_t) at;
+        until.tv_nsec = (long) ((at - (double) until.tv_sec) * 1e9);
+        g->busy = 2;
+        while (g->busy == 2 && g->appended - g->durable < THREADS)
+          if (pthread_cond_timedwait (&g->cv, &g->mu, &until) != 0)
+            break;
+        if (g->busy == 2)
+          bare_lead (g);
+      }
+    else
+      bare_lead (g);
+  pthread_mutex_unlock (&g->mu);
+}
+
+static void *
+bare_run (void *arg)
+{
+  struct bare_thread *b = arg;
+  double deadline = now () + b->secs;
+  long n = 0;
+
+  do
+    {
+      bare_commit (b->g);
+      n++;
+    }
+  while (b->count > 0 ? n < b->count : now () < deadline);
+  b->done = n;
+  return NULL;
+}
+
+static void
+slice_bare (struct bare_group *g, double secs, long count, struct tally *t)
+{
+  pthread_t th[THREADS];
+  struct bare_thread b[THREADS];
+  double t0 = now ();
+  int i;
+
+  for (i = 0; i < THREADS; i++)
+    {
+      b[i].g = g;
+      b[i].secs = secs;
+      b[i].count = count;
+      b[i].done = 0;
+      if (pthread_create (&th[i], NULL, bare_run, &b[i]) != 0)
+        die ("pthread_create failed");
+    }
+  for (i = 0; i < THREADS; i++)
+    {
+      pthread_join (th[i], NULL);
+      t->commits += (double) b[i].done;
+    }
+  t->secs += now () - t0;
+}
+
 struct durable_result
 {
   double one, raw, group;       /* commits per second */
   double batch;                 /* group's limit: THREADS per flush */
+  double bare;                  /* the bare group commit */
   double per_flush;             /* group: commits made durable per flush */
   double record;                /* one: record bytes per commit */
 };
@@ -616,9 +760,11 @@ run_durable_round (int want, int round)
   struct rvm_statistics a, b;
   struct durable_result res;
   struct tally one = { 0, 0 }, raw = { 0, 0 }, group = { 0, 0 };
-  struct tally batch = { 0, 0 };
+  struct tally batch = { 0, 0 }, bare = { 0, 0 };
+  struct bare_group bg;
   struct worker w[THREADS];
   struct raw_file f = { -1, 0, NULL, 0 }, fb = { -1, 0, NULL, 0 };
+  struct raw_file fg = { -1, 0, NULL, 0 };
   uint64_t rng = 12345;
   double flushes = 0, flushed = 0, bytes = 0, commits = 0;
   double secs = opt_seconds / SLICES;
@@ -644,11 +790,20 @@ run_durable_round (int want, int round)
   if (want & B_RAW)
     raw_open (&f, rawdir, "raw", record_bytes (), &rng);
   if (want & B_GROUP)
-    raw_open (&fb, rawdir, "batch", THREADS * record_bytes (), &rng);
+    {
+      raw_open (&fb, rawdir, "batch", THREADS * record_bytes (), &rng);
+      raw_open (&fg, rawdir, "bare", record_bytes (), &rng);
+      memset (&bg, 0, sizeof bg);
+      bg.f = &fg;
+      bg.buf = malloc (THREADS * fg.len);
+      if (bg.buf == NULL || pthread_mutex_init (&bg.mu, NULL) != 0
+          || pthread_cond_init (&bg.cv, NULL) != 0)
+        die ("out of memory");
+    }
 
   for (i = 0; i < slices; i++)
-    for (step = 0; step < 4; step++)
-      switch ((round + i + step) % 4)
+    for (step = 0; step < 5; step++)
+      switch ((round + i + step) % 5)
         {
         case 0:
           if (want & B_LIB)
@@ -668,6 +823,10 @@ run_durable_round (int want, int round)
           if (want & B_GROUP)
             slice_raw (&fb, THREADS, secs, count, &batch);
           break;
+        case 3:
+          if (want & B_GROUP)
+            slice_bare (&bg, secs, count, &bare);
+          break;
         default:
           if (want & B_GROUP)
             {
@@ -683,12 +842,20 @@ run_durable_round (int want, int round)
   check_rvm (rvm_close (rvm), "rvm_close");
   raw_close (&f);
   raw_close (&fb);
+  raw_close (&fg);
+  if (want & B_GROUP)
+    {
+      free (bg.buf);
+      pthread_cond_destroy (&bg.cv);
+      pthread_mutex_destroy (&bg.mu);
+    }
   drop_dir (dir);
   drop_dir (rawdir);
   res.one = one.secs > 0 ? one.commits / one.secs : 0;
   res.raw = raw.secs > 0 ? raw.commits / raw.secs : 0;
   res.group = group.secs > 0 ? group.commits / group.secs : 0;
   res.batch = batch.secs > 0 ? batch.commits / batch.secs : 0;
+  res.bare = bare.secs > 0 ? bare.commits / bare.secs : 0;
   res.per_flush = flushes > 0 ? flushed / flushes : 0;
   res.record = commits > 0 ? bytes / commits : 0;
   return res;
@@ -1074,8 +1241,9 @@ usage (int status)
          "  durable          durable commits, 1 thread, and the physical"
          " limit\n"
          "  lib, raw         either half of 'durable' alone\n"
-         "  group            durable commits, 4 threads (group commit), and the\n"
-"                   limit of one write and flush per 4 commits\n"
+         "  group            durable commits, 4 threads (group commit), the\n"
+"                   limit of one write and flush per 4 commits, and a\n"
+"                   bare group commit of 4 threads without the library\n"
          "  noflush          no-flush commits at the default truncation"
          " threshold\n"
          "                   (steady state, and the first cycle of a fresh"
@@ -1157,7 +1325,7 @@ int
 main (int argc, char **argv)
 {
   struct series lib1, raw1, pair, grp, grp_pf, gpair, batch, bpair,
-    nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss;
+    bare, barepair, lbpair, nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss;
   struct window_series steady, first, cache;
   double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_first = 0,
     m_cache = 0, m_huge = 0;
@@ -1224,7 +1392,7 @@ main (int argc, char **argv)
   if (want == 0)
     want = ~0;
   if (want & B_GROUP)
-    want |= B_LIB;              /* the 1-thread figure of the ratio */
+    want |= B_LIB | B_RAW;      /* the 1-thread figures of the ratios */
 
   tmp = getenv ("LRVM_BENCH_DIR");
   if (tmp == NULL || *tmp == '\0')
@@ -1258,7 +1426,8 @@ main (int argc, char **argv)
   fflush (stdout);
 
   memset (&lib1, 0, sizeof lib1);
-  raw1 = pair = grp = grp_pf = gpair = batch = bpair = nf_huge = nf_nr
+  raw1 = pair = grp = grp_pf = gpair = batch = bpair = bare = barepair
+    = lbpair = nf_huge = nf_nr
     = mem_main = old_main = mem_cache = old_cache = growth_loss = lib1;
   memset (&steady, 0, sizeof steady);
   first = cache = steady;
@@ -1281,6 +1450,11 @@ main (int argc, char **argv)
             add (&batch, d.batch);
             if (d.batch > 0)
               add (&bpair, d.group / d.batch);
+            add (&bare, d.bare);
+            if (d.raw > 0)
+              add (&barepair, d.bare / d.raw);
+            if (d.bare > 0)
+              add (&lbpair, d.group / d.bare);
           }
         if (d.one > 0 && d.raw > 0)
           add (&pair, d.one / d.raw);
@@ -1335,6 +1509,15 @@ main (int argc, char **argv)
                 THREADS, record_bytes (), flush_name ());
       row (label, &batch, "%.0f", "/s");
       row ("ratio lrvm / that limit in each round", &bpair, "%.3f", "");
+      printf ("   bare group commit, no library: %d threads, a mutex, a"
+              " condition variable,\n   one pwrite + %s per batch (the"
+              " wake-ups and flushes, nothing else)\n", THREADS,
+              flush_name ());
+      row ("  commits, all threads", &bare, "%.0f", "/s");
+      row ("  ratio to 1-thread limit in each round", &barepair, "%.2f",
+           "");
+      row ("ratio lrvm / bare group commit in each round", &lbpair, "%.3f",
+           "");
       printf ("\n");
       fflush (stdout);
     }
@@ -1489,6 +1672,10 @@ main (int argc, char **argv)
             median (&gpair), median (&grp_pf),
             verdict (median (&gpair), 3), median (&bpair), THREADS,
             median (&batch));
+  if (lbpair.n > 0)
+    printf ("                        %.3f x a bare group commit, which"
+            " reaches %.2f x the\n                        1-thread limit"
+            " here\n", median (&lbpair), median (&barepair));
   if (m_def > 0)
     {
       printf ("  no-flush, 1 thread  %8.0f commits/s, steady state, %s"
