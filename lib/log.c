@@ -183,6 +183,11 @@ record_size (const struct lrvm_trans *t, uint32_t *nentries)
   return len;
 }
 
+/* record_encode copies a name with its padding out of struct
+   lrvm_seg: the longest name's padding must lie inside the array.  */
+typedef char lrvm_name_padding_fits[LRVM_PAD8 (LRVM_NAME_MAX)
+                                    <= LRVM_NAME_MAX + 1 ? 1 : -1];
+
 static void
 record_encode (unsigned char *p, size_t len, const struct lrvm_trans *t,
                uint32_t nentries, uint64_t seq, uint32_t epoch)
@@ -208,16 +213,21 @@ record_encode (unsigned char *p, size_t len, const struct lrvm_trans *t,
             {
               size_t piece = left < ENTRY_MAX ? left : ENTRY_MAX;
               unsigned char *e = p + pos;
+              size_t k;
               lrvm_put16 (e, (uint16_t) nl);
               lrvm_put16 (e + 2, 0);
               lrvm_put32 (e + 4, (uint32_t) piece);
               lrvm_put64 (e + 8, off);
               pos += LRVM_ENT_HDR_SIZE;
-              memcpy (p + pos, g->name, nl);
-              memset (p + pos + nl, 0, LRVM_PAD8 (nl) - nl);
+              /* The name with its padding, in words: G->name is
+                 zero-filled to its end.  */
+              for (k = 0; k < LRVM_PAD8 (nl); k += 8)
+                memcpy (p + pos + k, g->name + k, 8);
               pos += LRVM_PAD8 (nl);
+              /* Zero the last word first, then copy the data over:
+                 the padding, without a call for a few bytes.  */
+              memset (p + pos + LRVM_PAD8 (piece) - 8, 0, 8);
               memcpy (p + pos, (const char *) g->base + off, piece);
-              memset (p + pos + piece, 0, LRVM_PAD8 (piece) - piece);
               pos += LRVM_PAD8 (piece);
               off += piece;
               left -= piece;

@@ -134,6 +134,8 @@ struct lrvm_seg
      rvm_close): truncation must take this segment from the log.  */
   int diverged;
   size_t namelen;
+  /* Zero-filled after the name to its end, which lies beyond
+     LRVM_PAD8 (namelen): the record encoder copies it in words.  */
   char name[LRVM_NAME_MAX + 1];
 };
 

@@ -1394,6 +1394,104 @@ test_set_range (void)
   free (d);
 }
 
+/* Every padding byte of a record is zero: after each segment name,
+   for names of 1 to 9 bytes, and after each range's data, for ranges
+   of 1 to 17 bytes, in segments whose memory holds no zero byte.  The
+   log's buffers are filled with nonzero bytes first (large records,
+   written and flushed), so that padding left unwritten would show.  */
+static void
+test_padding (void)
+{
+  char *d = t_tmpdir ("padding"), path[4096], name[16];
+  rvm_t rvm = open_or_bail (d, NULL);
+  unsigned char *seg[9], *log = NULL, *mem;
+  void *base;
+  size_t k, j, pos, nrec = 0, nent = 0, bad = 0, logsize = 1 << 20;
+  uint64_t file_size;
+  trans_t tid;
+  int fd, ok = 1;
+
+  for (k = 0; k < 9; k++)
+    {
+      memset (name, 'p', k + 1);
+      name[k + 1] = '\0';
+      seg[k] = map_or_bail (rvm, name, 65536);
+    }
+  /* Nonzero old bytes in both buffers the log alternates between: two
+     records of a 60000-byte range of 0xa5.  */
+  base = seg[8];
+  for (k = 0; k < 2 && ok; k++)
+    {
+      ok = rvm_begin (rvm, 1, &base, 0, &tid) == 0
+           && rvm_modify (tid, base, 0, 60000) == 0;
+      memset (seg[8], 0xa5, 60000);
+      ok = ok && rvm_commit (tid, 0) == 0;
+    }
+  ok = ok && rvm_truncate (rvm) == 0;
+  for (k = 0; k < 9 && ok; k++)
+    {
+      mem = seg[k];
+      base = mem;
+      memset (mem, 0xc3, 65536);
+      if (rvm_begin (rvm, 1, &base, 0, &tid) != 0)
+        ok = 0;
+      /* Ranges of 1 to 17 bytes, apart, so that none coalesce.  */
+      for (j = 1; j <= 17 && ok; j++)
+        if (rvm_modify (tid, base, j * 64 + k, j) != 0)
+          ok = 0;
+      for (j = 1; j <= 17; j++)
+        memset (mem + j * 64 + k, 0x5a + (int) k, j);
+      ok = ok && rvm_commit (tid, RVM_NO_FLUSH) == 0;
+    }
+  file_size = stats (rvm).log_size;
+  ok = ok && rvm_flush (rvm) == 0;
+  rvm_close (rvm);
+  snprintf (path, sizeof path, "%s/.lrvm-log", d);
+  fd = open (path, O_RDONLY);
+  log = malloc (logsize);
+  ok = ok && fd >= 0 && log != NULL
+       && pread (fd, log, logsize, 0) > (ssize_t) LRVM_LOG_DATA_START;
+  if (fd >= 0)
+    close (fd);
+  /* The records after the truncation: walk from the start of the data
+     area, skipping records until those of the nine segments begin.  */
+  for (pos = LRVM_LOG_DATA_START; ok && pos + LRVM_REC_HDR_SIZE <= logsize
+       && lrvm_get32 (log + pos) == LRVM_REC_MAGIC;)
+    {
+      size_t len = lrvm_get32 (log + pos + 8), e = LRVM_REC_HDR_SIZE;
+      uint32_t n = lrvm_get32 (log + pos + 28), i;
+      if (len < LRVM_REC_HDR_SIZE || pos + len > logsize)
+        break;
+      for (i = 0; i < n && e + LRVM_ENT_HDR_SIZE <= len; i++)
+        {
+          size_t nl = lrvm_get16 (log + pos + e);
+          size_t dl = lrvm_get32 (log + pos + e + 4);
+          const unsigned char *q = log + pos + e + LRVM_ENT_HDR_SIZE;
+          if (dl <= 17)
+            {
+              nent++;
+              for (j = nl; j < LRVM_PAD8 (nl); j++)
+                bad += q[j] != 0;
+              q += LRVM_PAD8 (nl);
+              for (j = dl; j < LRVM_PAD8 (dl); j++)
+                bad += q[j] != 0;
+            }
+          e += LRVM_ENT_HDR_SIZE + LRVM_PAD8 (nl) + LRVM_PAD8 (dl);
+        }
+      nrec++;
+      pos += len;
+    }
+  t_note ("padding: %zu records, %zu entries of at most 17 bytes, %zu"
+          " nonzero padding bytes (log size %llu)", nrec, nent, bad,
+          (unsigned long long) file_size);
+  t_check (ok && nent == 9 * 17 && bad == 0, "padding: names of 1 to 9"
+           " bytes and ranges of 1 to 17 bytes are padded with zeros in"
+           " the log");
+  free (log);
+  t_rmdir (d);
+  free (d);
+}
+
 /* Overlapping, nested and adjacent declarations become one range,
    logged once; the record on disk says so.  */
 static void
@@ -1710,6 +1808,7 @@ main (int argc, char **argv)
   test_no_restore ();
   test_set_range ();
   test_coalesce ();
+  test_padding ();
   test_stats_counts ();
   test_stats_recovery ();
   test_stats_size ();
