@@ -24,6 +24,9 @@
 #define LRVM_DIRTY_BLOCK ((size_t) 1 << LRVM_DIRTY_SHIFT)
 /* No-flush records are written once this many bytes are buffered.  */
 #define LRVM_BUFFER_LIMIT ((size_t) 256 << 10)
+/* How long a truncation waits for the transactions of other threads
+   that hold segments with records to end (lrvm__quiesce).  */
+#define LRVM_QUIESCE_USEC 20000
 
 #if defined __GNUC__ && __GNUC__ >= 3
 # define LRVM_UNLIKELY(x) __builtin_expect (!!(x), 0)
@@ -195,6 +198,11 @@ struct lrvm_store
   mode_t mode;
   struct lrvm_seg *segs;
   size_t active;                /* active transactions */
+  /* A truncation waits on QUIET_CV for active transactions to end
+     (lrvm__quiesce); while QUIESCING, rvm_begin waits on BEGIN_CV.  */
+  pthread_cond_t quiet_cv, begin_cv;
+  int quiet_monotonic;          /* QUIET_CV's clock */
+  int quiescing;
   struct lrvm_log log;
   struct rvm_statistics st;     /* counters, under log.mu */
   struct lrvm_store *next_open; /* registry of open stores */
@@ -234,6 +242,7 @@ struct lrvm_trans
   trans_t tid;
   struct lrvm_trans *tt_next;   /* chain of the transaction table */
   struct lrvm_store *store;
+  pthread_t thread;             /* the thread that began it */
   unsigned int flags;
   size_t nsegs, seg_cap;
   struct lrvm_tseg *segs;       /* seg_cap of them, after the struct */
@@ -319,5 +328,6 @@ int lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
                            const struct lrvm_names *skip, int all,
                            uint64_t *records);
 int lrvm__truncate_locked (struct lrvm_store *s, int shrink);
+int lrvm__quiesce (struct lrvm_store *s);
 
 #endif /* LRVM_INTERNAL_H */

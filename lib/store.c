@@ -92,6 +92,8 @@ store_free (struct lrvm_store *s)
     lrvm__close (s->lockfd);
   if (s->dirfd >= 0)
     lrvm__close (s->dirfd);
+  pthread_cond_destroy (&s->begin_cv);
+  pthread_cond_destroy (&s->quiet_cv);
   pthread_mutex_destroy (&s->mu);
   free (s->path);
   free (s);
@@ -165,6 +167,21 @@ rvm_open (const char *directory, const struct rvm_options *options,
     {
       free (s);
       return lrvm__error (verbose, RVM_ENOMEM, "rvm_open: no mutex");
+    }
+  if (lrvm__timed_cond_init (&s->quiet_cv, &s->quiet_monotonic) != 0)
+    {
+      pthread_mutex_destroy (&s->mu);
+      free (s);
+      return lrvm__error (verbose, RVM_ENOMEM,
+                          "rvm_open: no condition variable");
+    }
+  if (pthread_cond_init (&s->begin_cv, NULL) != 0)
+    {
+      pthread_cond_destroy (&s->quiet_cv);
+      pthread_mutex_destroy (&s->mu);
+      free (s);
+      return lrvm__error (verbose, RVM_ENOMEM,
+                          "rvm_open: no condition variable");
     }
   if ((r = lrvm__log_init (&s->log)) != 0
       || (r = take_options (&s->opt, options)) != 0)

@@ -198,6 +198,8 @@ trans_end (struct lrvm_trans *t)
   for (i = 0; i < t->nsegs; i++)
     t->segs[i].seg->owner = NULL;
   s->active--;
+  if (s->quiescing)
+    pthread_cond_signal (&s->quiet_cv);
   if (s->spare == NULL)
     {
       trans_reset (t, 0);
@@ -256,6 +258,9 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
      then takes a transaction (the store's spare one if it is large
      enough) and claims the segments.  */
   pthread_mutex_lock (&s->mu);
+  /* A truncation waits for the active transactions to end.  */
+  while (s->quiescing)
+    pthread_cond_wait (&s->begin_cv, &s->mu);
   for (m = s->segs, mapped = 0; m != NULL; m = m->next)
     mapped++;
   if (nsegs > mapped)
@@ -276,6 +281,7 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
     }
   trans_reset (t, nsegs);
   t->store = s;
+  t->thread = pthread_self ();
   t->flags = flags;
   for (i = 0; i < nsegs; i++)
     {
@@ -518,7 +524,8 @@ rvm_commit (trans_t tid, unsigned int flags)
       /* The commit stands whatever happens here.  A failed truncation
          marks the log failed, and the next commit reports it.  */
       pthread_mutex_lock (&s->mu);
-      if (lrvm__log_truncate_wanted (s))
+      if (lrvm__log_truncate_wanted (s) && lrvm__quiesce (s)
+          && lrvm__log_truncate_wanted (s))
         lrvm__truncate_locked (s, 0);
       pthread_mutex_unlock (&s->mu);
     }

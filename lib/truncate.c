@@ -365,6 +365,59 @@ want_checkpoint (struct lrvm_store *s)
   return bytes < unflushed;
 }
 
+/* With S->mu held: 1 if a transaction begun by another thread holds
+   a segment with records in the log, and none begun by this thread
+   does (this thread would wait for itself), else 0.  */
+static int
+worth_waiting (struct lrvm_store *s)
+{
+  pthread_t self = pthread_self ();
+  struct lrvm_seg *g;
+  int others = 0, mine = 0;
+
+  /* LOGGED changes under the log mutex; OWNER under S->mu.  */
+  pthread_mutex_lock (&s->log.mu);
+  for (g = s->segs; g != NULL; g = g->next)
+    if (g->logged && g->owner != NULL)
+      {
+        if (pthread_equal (g->owner->thread, self))
+          mine = 1;
+        else
+          others = 1;
+      }
+  pthread_mutex_unlock (&s->log.mu);
+  return others && !mine;
+}
+
+/* With S->mu held, before a truncation: a segment with records that
+   an active transaction holds cannot be written from memory, which
+   holds that transaction's uncommitted changes; it must come from the
+   log, which is then flushed and read whole.  When only transactions
+   of other threads hold such segments, wait for them to end, for at
+   most LRVM_QUIESCE_USEC, with S->mu released and rvm_begin held back,
+   so that the truncation can take every segment from memory.  Returns
+   0, without waiting, if another thread is waiting so already (its
+   truncation follows); else 1, once no such segment is held or the
+   time is up.  */
+int
+lrvm__quiesce (struct lrvm_store *s)
+{
+  struct timespec until;
+
+  if (s->quiescing)
+    return 0;
+  if (!worth_waiting (s))
+    return 1;
+  lrvm__deadline (s->quiet_monotonic, LRVM_QUIESCE_USEC, &until);
+  s->quiescing = 1;
+  while (worth_waiting (s))
+    if (pthread_cond_timedwait (&s->quiet_cv, &s->mu, &until) != 0)
+      break;
+  s->quiescing = 0;
+  pthread_cond_broadcast (&s->begin_cv);
+  return 1;
+}
+
 /* Truncate the live store S (S->mu held): make the segment files
    reflect every commit and empty the log; if SHRINK, give back the
    file space above the reserve.  Three ways, all ending in a header
@@ -471,6 +524,7 @@ rvm_truncate (rvm_t rvm)
   if ((r = lrvm__store_check (rvm, "rvm_truncate")) != 0)
     return r;
   pthread_mutex_lock (&rvm->mu);
+  lrvm__quiesce (rvm);
   r = lrvm__truncate_locked (rvm, 1);
   pthread_mutex_unlock (&rvm->mu);
   return r;

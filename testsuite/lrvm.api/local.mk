@@ -28,6 +28,13 @@ testsuite_lrvm_api_threads_LDADD = $(TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/threads.exp
 
+check_PROGRAMS += testsuite/lrvm.api/quiesce
+testsuite_lrvm_api_quiesce_SOURCES = testsuite/lrvm.api/quiesce.c
+testsuite_lrvm_api_quiesce_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_quiesce_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/quiesce.exp
+
 check_PROGRAMS += testsuite/lrvm.api/bigseg
 testsuite_lrvm_api_bigseg_SOURCES = testsuite/lrvm.api/bigseg.c
 testsuite_lrvm_api_bigseg_CPPFLAGS = $(TEST_CPPFLAGS)
