@@ -10,7 +10,8 @@
    and, apart, over its first (the log file growing), on the main
    segment and on a cache-resident 1 MiB one; their physical limit is
    shown without and with the copy of old values that an abortable
-   transaction needs.
+   transaction needs.  Two threads making no-flush commits at once,
+   each on a 1 MiB segment, are shown beside one thread alone.
 
    Usage: lrvm-bench [-v] [-t SECONDS] [-r REPEATS] [-n COUNT]
                      [-N N1,N2,...] [-s BYTES] [BENCHMARK...]
@@ -50,10 +51,11 @@ static size_t seg_size = (size_t) 16 << 20;
 enum
 {
   B_LIB = 1, B_RAW = 2, B_GROUP = 4, B_NF_DEFAULT = 8, B_NF_HUGE = 16,
-  B_NF_NORESTORE = 32, B_MEMORY = 64, B_RECOVERY = 128, B_NF_CACHE = 256
+  B_NF_NORESTORE = 32, B_MEMORY = 64, B_RECOVERY = 128, B_NF_CACHE = 256,
+  B_NF_PAIR = 512
 };
 #define B_NOFLUSH (B_NF_DEFAULT | B_NF_CACHE | B_NF_HUGE | B_NF_NORESTORE \
-                   | B_MEMORY)
+                   | B_MEMORY | B_NF_PAIR)
 
 /* Segment names, all of one length, so that every record has the same
    size (record_bytes).  */
@@ -558,28 +560,37 @@ slice_one (struct worker *w, double secs, long count, struct tally *t)
   t->secs += w->t1 - w->t0;
 }
 
+/* The workers W[0..N) in as many threads at once, for SECS seconds
+   (or COUNT commits each).  */
 static void
-slice_group (struct worker *w, double secs, long count, struct tally *t)
+slice_threads (struct worker *w, int n, double secs, long count,
+               struct tally *t)
 {
   pthread_t th[THREADS];
   double t0, t1;
   int i;
 
   t0 = now ();
-  for (i = 0; i < THREADS; i++)
+  for (i = 0; i < n; i++)
     {
       w[i].secs = secs;
       w[i].count = count;
       if (pthread_create (&th[i], NULL, worker_run, &w[i]) != 0)
         die ("pthread_create failed");
     }
-  for (i = 0; i < THREADS; i++)
+  for (i = 0; i < n; i++)
     {
       pthread_join (th[i], NULL);
       t->commits += (double) w[i].done;
     }
   t1 = now ();
   t->secs += t1 - t0;
+}
+
+static void
+slice_group (struct worker *w, double secs, long count, struct tally *t)
+{
+  slice_threads (w, THREADS, secs, count, t);
 }
 
 /* The bare group commit: what group commit can reach on this machine
@@ -974,6 +985,65 @@ run_noflush (uint64_t threshold, unsigned int begin_flags)
   return res;
 }
 
+/* No-flush commits from two threads at once, each on a cache-resident
+   segment of its own, beside one thread alone on one of them, in
+   alternating slices of one store at the default threshold: how the
+   commits of several threads add up.  *RECORDS counts the records the
+   two threads' truncations applied from the log (a truncation that
+   finds the other thread's segment in a transaction waits for it to
+   end rather than take that segment from the log).  */
+struct pair_result
+{
+  double one, two, records;
+};
+
+static struct pair_result
+run_noflush_pair (int round)
+{
+  char *dir = fresh_dir ();
+  struct worker w[2];
+  struct tally one = { 0, 0 }, two = { 0, 0 };
+  struct rvm_statistics a, b;
+  struct pair_result res;
+  double secs = opt_seconds / SLICES;
+  long count = opt_count > 0 ? opt_count : 0;
+  int i, k, slices = opt_count > 0 ? 1 : SLICES;
+  rvm_t rvm = open_store (dir, 0);
+
+  memset (w, 0, sizeof w);
+  res.records = 0;
+  for (i = 0; i < 2; i++)
+    {
+      w[i].rvm = rvm;
+      w[i].size = CACHE_SEG_SIZE;
+      w[i].base = map_segment (rvm, seg_names[i], CACHE_SEG_SIZE);
+      w[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t) (i + 7)
+                 + (uint64_t) store_serial;
+      w[i].commit_flags = RVM_NO_FLUSH;
+      warm_segment (rvm, w[i].base, CACHE_SEG_SIZE);
+    }
+  check_rvm (rvm_truncate (rvm), "rvm_truncate");
+  for (i = 0; i < 2; i++)
+    for (k = 0; k < 1000; k++)
+      one_transaction (&w[i]);
+  for (i = 0; i < slices; i++)
+    for (k = 0; k < 2; k++)
+      if ((round + i + k) % 2 == 0)
+        slice_threads (w, 1, secs, count, &one);
+      else
+        {
+          get_stats (rvm, &a);
+          slice_threads (w, 2, secs, count, &two);
+          get_stats (rvm, &b);
+          res.records += (double) (b.truncated_records - a.truncated_records);
+        }
+  check_rvm (rvm_close (rvm), "rvm_close");
+  drop_dir (dir);
+  res.one = one.secs > 0 ? one.commits / one.secs : 0;
+  res.two = two.secs > 0 ? two.commits / two.secs : 0;
+  return res;
+}
+
 /* Where run_memory_limit copies the old values.  Reachable from a
    global, so that the compiler cannot drop the copies as unread.  */
 static unsigned char *old_values;
@@ -1259,6 +1329,8 @@ usage (int status)
          "  noflush-huge, noflush-norestore\n"
          "                   huge threshold, without and with"
          " RVM_NO_RESTORE\n"
+         "  noflush-threads  2 threads at once, a 1 MiB segment each, beside"
+         " 1 thread\n"
          "  memory           the physical limits, both segment sizes\n"
          "  recovery         recovery time of logs of N records\n"
          "Options:\n"
@@ -1315,6 +1387,7 @@ static const struct
   { "noflush", B_NOFLUSH },
   { "noflush-default", B_NF_DEFAULT },
   { "noflush-cache", B_NF_CACHE },
+  { "noflush-threads", B_NF_PAIR },
   { "noflush-huge", B_NF_HUGE },
   { "noflush-norestore", B_NF_NORESTORE },
   { "memory", B_MEMORY },
@@ -1325,7 +1398,8 @@ int
 main (int argc, char **argv)
 {
   struct series lib1, raw1, pair, grp, grp_pf, gpair, batch, bpair,
-    bare, barepair, lbpair, nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss;
+    bare, barepair, lbpair, pair_one, pair_two, pair_ratio, pair_records,
+    nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss;
   struct window_series steady, first, cache;
   double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_first = 0,
     m_cache = 0, m_huge = 0;
@@ -1427,7 +1501,8 @@ main (int argc, char **argv)
 
   memset (&lib1, 0, sizeof lib1);
   raw1 = pair = grp = grp_pf = gpair = batch = bpair = bare = barepair
-    = lbpair = nf_huge = nf_nr
+    = lbpair = pair_one = pair_two = pair_ratio = pair_records = nf_huge
+    = nf_nr
     = mem_main = old_main = mem_cache = old_cache = growth_loss = lib1;
   memset (&steady, 0, sizeof steady);
   first = cache = steady;
@@ -1526,8 +1601,8 @@ main (int argc, char **argv)
     {
       char label[64];
 
-      printf ("3. No-flush commits, 1 thread: rvm_commit (tid,"
-              " RVM_NO_FLUSH)\n");
+      printf ("3. No-flush commits, 1 thread (2 where said): rvm_commit"
+              " (tid, RVM_NO_FLUSH)\n");
       fflush (stdout);
       for (k = 0; k < opt_repeats; k++)
         {
@@ -1548,6 +1623,15 @@ main (int argc, char **argv)
             add (&nf_huge, run_noflush (HUGE_THRESHOLD, 0).rate);
           if (want & B_NF_NORESTORE)
             add (&nf_nr, run_noflush (HUGE_THRESHOLD, RVM_NO_RESTORE).rate);
+          if (want & B_NF_PAIR)
+            {
+              struct pair_result pr = run_noflush_pair (k);
+              add (&pair_one, pr.one);
+              add (&pair_two, pr.two);
+              if (pr.one > 0)
+                add (&pair_ratio, pr.two / pr.one);
+              add (&pair_records, pr.records);
+            }
           if (want & B_MEMORY)
             {
               add (&mem_main, run_memory_limit (seg_size, 0));
@@ -1606,6 +1690,18 @@ main (int argc, char **argv)
                "%.0f", "/s");
           row ("physical limit: memory with old values + buffered pwrite",
                &old_cache, "%.0f", "/s");
+        }
+      if (want & B_NF_PAIR)
+        {
+          printf ("   2 threads at once, a %s segment each, default"
+                  " threshold,\n   in slices alternating with 1 thread"
+                  " alone on one of them\n", size_name (CACHE_SEG_SIZE));
+          row ("  commits, both threads", &pair_two, "%.0f", "/s");
+          row ("  commits, 1 thread alone", &pair_one, "%.0f", "/s");
+          row ("  ratio 2 threads / 1 thread in each round", &pair_ratio,
+               "%.2f", "");
+          row ("  records truncations applied from the log", &pair_records,
+               "%.0f", "");
         }
       /* Both are judged: the cache-resident segment measures the
          library's own cost per commit, the main one adds what random
