@@ -102,6 +102,41 @@ file_is (const char *dir, const char *name, const unsigned char *img)
   return ok;
 }
 
+/* A store in a fresh directory with segments "a" and "b", and the
+   committed values of each.  */
+struct fixture
+{
+  char *dir;
+  rvm_t rvm;
+  void *a, *b;
+  unsigned char *img_a, *img_b;
+};
+
+static void
+fixture_open (struct fixture *f, const char *tag,
+              const struct rvm_options *o)
+{
+  f->dir = t_tmpdir (tag);
+  f->img_a = calloc (1, SEG);
+  f->img_b = calloc (1, SEG);
+  if (f->img_a == NULL || f->img_b == NULL)
+    t_bail ("out of memory");
+  if (rvm_open (f->dir, o, &f->rvm) != 0
+      || rvm_map_segment (f->rvm, "a", SEG, &f->a, NULL) != 0
+      || rvm_map_segment (f->rvm, "b", SEG, &f->b, NULL) != 0)
+    t_bail ("%s: %s", tag, rvm_errmsg ());
+}
+
+/* Remove F's directory; the caller closed the store.  */
+static void
+fixture_drop (struct fixture *f)
+{
+  free (f->img_a);
+  free (f->img_b);
+  t_rmdir (f->dir);
+  free (f->dir);
+}
+
 /* --- a thread that keeps a transaction open most of the time ------ */
 
 struct holder
@@ -174,33 +209,26 @@ hold_loop (void *arg)
 static void
 test_waits (void)
 {
-  char *d = t_tmpdir ("waits");
+  struct fixture f;
   struct rvm_options o;
   struct rvm_statistics st0, st;
   struct holder h;
-  unsigned char *img_a = calloc (1, SEG), *img_b = calloc (1, SEG);
-  void *a;
   pthread_t th;
   uint64_t rng = 5;
-  rvm_t rvm;
   unsigned n = 0;
   int ok = 1;
 
-  if (img_a == NULL || img_b == NULL)
-    t_bail ("out of memory");
   rvm_options_init (&o);
   o.truncate_threshold = 64 * 1024;
-  if (rvm_open (d, &o, &rvm) != 0
-      || rvm_map_segment (rvm, "a", SEG, &a, NULL) != 0
-      || rvm_map_segment (rvm, "b", SEG, &h.base, NULL) != 0)
-    t_bail ("waits: %s", rvm_errmsg ());
-  h.rvm = rvm;
-  h.img = img_b;
+  fixture_open (&f, "waits", &o);
+  h.rvm = f.rvm;
+  h.base = f.b;
+  h.img = f.img_b;
   h.hold_usec = 200;
   h.stop = 0;
   h.failed = 0;
   h.commits = 0;
-  st0 = stats (rvm);
+  st0 = stats (f.rvm);
   if (pthread_mutex_init (&h.mu, NULL) != 0
       || pthread_create (&th, NULL, hold_loop, &h) != 0)
     t_bail ("pthreads failed");
@@ -208,17 +236,17 @@ test_waits (void)
      other thread's segment in the log.  */
   do
     {
-      if (change (rvm, a, img_a, t_rand (&rng) % (SEG - RANGE), n++,
+      if (change (f.rvm, f.a, f.img_a, t_rand (&rng) % (SEG - RANGE), n++,
                   RVM_NO_FLUSH) != 0)
         ok = 0;
-      st = stats (rvm);
+      st = stats (f.rvm);
     }
   while (ok && (st.truncations - st0.truncations < 5
                 || holder_commits (&h, 0) < 5) && n < 2000000);
   holder_commits (&h, 1);
   pthread_join (th, NULL);
   pthread_mutex_destroy (&h.mu);
-  st = stats (rvm);
+  st = stats (f.rvm);
   t_note ("waits: %u commits here, %u in the other thread, %llu"
           " truncations (%llu by checkpoint), %llu records read from the"
           " log", n, h.commits,
@@ -231,14 +259,12 @@ test_waits (void)
   t_check (st.truncated_records == st0.truncated_records,
            "waits: no truncation reads a record from the log while the"
            " other thread's transactions last 200 microseconds");
-  ok = rvm_truncate (rvm) == 0 && rvm_close (rvm) == 0;
-  t_check (ok && file_is (d, "a", img_a) && file_is (d, "b", img_b),
+  ok = rvm_truncate (f.rvm) == 0 && rvm_close (f.rvm) == 0;
+  t_check (ok && file_is (f.dir, "a", f.img_a)
+           && file_is (f.dir, "b", f.img_b),
            "waits: after a last truncation, both segment files hold every"
            " commit");
-  free (img_a);
-  free (img_b);
-  t_rmdir (d);
-  free (d);
+  fixture_drop (&f);
 }
 
 /* --- a transaction that stays open ---------------------------------- */
@@ -283,26 +309,19 @@ open_long (void *arg)
 static void
 test_gives_up (void)
 {
-  char *d = t_tmpdir ("gives-up");
+  struct fixture f;
   struct rvm_statistics st0, st;
   struct opener p;
-  unsigned char *img_a = calloc (1, SEG), *img_b = calloc (1, SEG);
-  void *a;
   pthread_t th;
   uint64_t t0, t1;
-  rvm_t rvm;
   int ok, r;
 
-  if (img_a == NULL || img_b == NULL)
-    t_bail ("out of memory");
-  if (rvm_open (d, NULL, &rvm) != 0
-      || rvm_map_segment (rvm, "a", SEG, &a, NULL) != 0
-      || rvm_map_segment (rvm, "b", SEG, &p.base, NULL) != 0)
-    t_bail ("gives-up: %s", rvm_errmsg ());
-  ok = change (rvm, a, img_a, 500, 1, 0) == 0
-       && change (rvm, p.base, img_b, 0, 2, 0) == 0
-       && change (rvm, p.base, img_b, 300, 3, 0) == 0;
-  p.rvm = rvm;
+  fixture_open (&f, "gives-up", NULL);
+  ok = change (f.rvm, f.a, f.img_a, 500, 1, 0) == 0
+       && change (f.rvm, f.b, f.img_b, 0, 2, 0) == 0
+       && change (f.rvm, f.b, f.img_b, 300, 3, 0) == 0;
+  p.rvm = f.rvm;
+  p.base = f.b;
   p.state = 0;
   p.failed = 0;
   if (pthread_mutex_init (&p.mu, NULL) != 0
@@ -313,11 +332,11 @@ test_gives_up (void)
   while (p.state != 1)
     pthread_cond_wait (&p.cv, &p.mu);
   pthread_mutex_unlock (&p.mu);
-  st0 = stats (rvm);
+  st0 = stats (f.rvm);
   t0 = t_now_usec ();
-  r = rvm_truncate (rvm);
+  r = rvm_truncate (f.rvm);
   t1 = t_now_usec ();
-  st = stats (rvm);
+  st = stats (f.rvm);
   t_note ("gives-up: rvm_truncate = %d after %llu microseconds, %llu"
           " records read from the log", r,
           (unsigned long long) (t1 - t0),
@@ -327,7 +346,7 @@ test_gives_up (void)
            && st.truncated_records - st0.truncated_records == 2,
            "gives-up: with another thread's transaction open, the"
            " truncation takes that segment's two records from the log");
-  t_check (file_is (d, "a", img_a) && file_is (d, "b", img_b),
+  t_check (file_is (f.dir, "a", f.img_a) && file_is (f.dir, "b", f.img_b),
            "gives-up: the segment files hold the commits and none of the"
            " open transaction's bytes");
   pthread_mutex_lock (&p.mu);
@@ -335,15 +354,13 @@ test_gives_up (void)
   pthread_cond_broadcast (&p.cv);
   pthread_mutex_unlock (&p.mu);
   pthread_join (th, NULL);
-  t_check (!p.failed && rvm_close (rvm) == 0 && file_is (d, "b", img_b),
+  t_check (!p.failed && rvm_close (f.rvm) == 0
+           && file_is (f.dir, "b", f.img_b),
            "gives-up: the open transaction aborts, and close leaves the"
            " committed values");
   pthread_cond_destroy (&p.cv);
   pthread_mutex_destroy (&p.mu);
-  free (img_a);
-  free (img_b);
-  t_rmdir (d);
-  free (d);
+  fixture_drop (&f);
 }
 
 /* This thread's own open transaction holds a segment with records:
@@ -353,49 +370,40 @@ test_gives_up (void)
 static void
 test_own (void)
 {
-  char *d = t_tmpdir ("own");
+  struct fixture f;
   struct rvm_statistics st0, st;
-  unsigned char *img_a = calloc (1, SEG), *img_b = calloc (1, SEG), *mem;
-  void *a, *b;
+  unsigned char *mem;
   uint64_t t0, t1;
   trans_t tid;
-  rvm_t rvm;
   int ok, r;
 
-  if (img_a == NULL || img_b == NULL)
-    t_bail ("out of memory");
-  if (rvm_open (d, NULL, &rvm) != 0
-      || rvm_map_segment (rvm, "a", SEG, &a, NULL) != 0
-      || rvm_map_segment (rvm, "b", SEG, &b, NULL) != 0)
-    t_bail ("own: %s", rvm_errmsg ());
-  mem = b;
-  ok = change (rvm, a, img_a, 100, 4, 0) == 0
-       && change (rvm, b, img_b, 200, 5, 0) == 0
-       && rvm_begin (rvm, 1, &b, 0, &tid) == 0
-       && rvm_modify (tid, b, 200, RANGE) == 0;
+  fixture_open (&f, "own", NULL);
+  mem = f.b;
+  ok = change (f.rvm, f.a, f.img_a, 100, 4, 0) == 0
+       && change (f.rvm, f.b, f.img_b, 200, 5, 0) == 0
+       && rvm_begin (f.rvm, 1, &f.b, 0, &tid) == 0
+       && rvm_modify (tid, f.b, 200, RANGE) == 0;
   memset (mem + 200, 0xdd, RANGE);
-  st0 = stats (rvm);
+  st0 = stats (f.rvm);
   t0 = t_now_usec ();
-  r = rvm_truncate (rvm);
+  r = rvm_truncate (f.rvm);
   t1 = t_now_usec ();
-  st = stats (rvm);
+  st = stats (f.rvm);
   t_note ("own: rvm_truncate = %d after %llu microseconds", r,
           (unsigned long long) (t1 - t0));
   t_check (ok && r == 0 && t1 - t0 < 15000,
            "own: the truncation does not wait for this thread's own"
            " transaction (it returns within 15 ms; a wait lasts 20)");
   t_check (ok && r == 0 && st.truncated_records - st0.truncated_records == 1
-           && file_is (d, "a", img_a) && file_is (d, "b", img_b),
+           && file_is (f.dir, "a", f.img_a) && file_is (f.dir, "b", f.img_b),
            "own: with this thread's transaction open, the truncation takes"
            " its segment from the log and writes none of its bytes");
-  ok = rvm_abort (tid) == 0 && memcmp (mem + 200, img_b + 200, RANGE) == 0;
-  t_check (ok && rvm_close (rvm) == 0 && file_is (d, "b", img_b),
+  ok = rvm_abort (tid) == 0
+       && memcmp (mem + 200, f.img_b + 200, RANGE) == 0;
+  t_check (ok && rvm_close (f.rvm) == 0 && file_is (f.dir, "b", f.img_b),
            "own: the transaction then aborts, and close leaves the"
            " committed values");
-  free (img_a);
-  free (img_b);
-  t_rmdir (d);
-  free (d);
+  fixture_drop (&f);
 }
 
 int
