@@ -302,17 +302,44 @@ open_long (void *arg)
   return NULL;
 }
 
+/* A thread that begins a transaction on segment BASE 5 ms after
+   START, while the truncation waits, and notes when rvm_begin
+   returned.  */
+struct beginner
+{
+  rvm_t rvm;
+  void *base;
+  uint64_t start, returned;
+  int r;
+};
+
+static void *
+begin_late (void *arg)
+{
+  struct beginner *b = arg;
+  trans_t tid;
+
+  sleep_usec (5000);
+  b->r = rvm_begin (b->rvm, 1, &b->base, 0, &tid);
+  b->returned = t_now_usec ();
+  if (b->r == 0)
+    b->r = rvm_abort (tid);
+  return NULL;
+}
+
 /* Another thread's transaction stays open until the truncation has
    returned: the truncation gives up waiting, takes that segment from
    the log and does not write its uncommitted bytes.  If it waited for
-   the transaction, it would never return.  */
+   the transaction, it would never return.  A third thread's rvm_begin,
+   called while the truncation waits, returns only once it is done.  */
 static void
 test_gives_up (void)
 {
   struct fixture f;
   struct rvm_statistics st0, st;
   struct opener p;
-  pthread_t th;
+  struct beginner b;
+  pthread_t th, tb;
   uint64_t t0, t1;
   int ok, r;
 
@@ -333,10 +360,23 @@ test_gives_up (void)
     pthread_cond_wait (&p.cv, &p.mu);
   pthread_mutex_unlock (&p.mu);
   st0 = stats (f.rvm);
-  t0 = t_now_usec ();
+  b.rvm = f.rvm;
+  b.base = f.a;
+  b.r = -1;
+  b.returned = 0;
+  b.start = t0 = t_now_usec ();
+  if (pthread_create (&tb, NULL, begin_late, &b) != 0)
+    t_bail ("pthread_create failed");
   r = rvm_truncate (f.rvm);
   t1 = t_now_usec ();
+  pthread_join (tb, NULL);
   st = stats (f.rvm);
+  t_note ("gives-up: rvm_begin, called 5 ms after the truncation began,"
+          " = %d after %llu microseconds", b.r,
+          (unsigned long long) (b.returned - b.start));
+  t_check (b.r == 0 && b.returned - b.start >= 18000,
+           "gives-up: rvm_begin in a third thread waits while the"
+           " truncation waits (returns 18 ms or more after it began)");
   t_note ("gives-up: rvm_truncate = %d after %llu microseconds, %llu"
           " records read from the log", r,
           (unsigned long long) (t1 - t0),
