@@ -11,7 +11,8 @@
    segment and on a cache-resident 1 MiB one; their physical limit is
    shown without and with the copy of old values that an abortable
    transaction needs.  Two threads making no-flush commits at once,
-   each on a 1 MiB segment, are shown beside one thread alone.
+   each on a 1 MiB segment, are shown beside one thread alone, and one
+   thread's beside the same in a store with 1000 other segments mapped.
 
    Usage: lrvm-bench [-v] [-t SECONDS] [-r REPEATS] [-n COUNT]
                      [-N N1,N2,...] [-s BYTES] [BENCHMARK...]
@@ -52,8 +53,9 @@ enum
 {
   B_LIB = 1, B_RAW = 2, B_GROUP = 4, B_NF_DEFAULT = 8, B_NF_HUGE = 16,
   B_NF_NORESTORE = 32, B_MEMORY = 64, B_RECOVERY = 128, B_NF_CACHE = 256,
-  B_NF_PAIR = 512
+  B_NF_PAIR = 512, B_SEGMENTS = 1024
 };
+#define MANY_SEGMENTS 1000      /* segments benchmark */
 #define B_NOFLUSH (B_NF_DEFAULT | B_NF_CACHE | B_NF_HUGE | B_NF_NORESTORE \
                    | B_MEMORY | B_NF_PAIR)
 
@@ -1145,6 +1147,63 @@ struct recovery_result
   double open_usec;             /* the whole rvm_open */
 };
 
+/* Benchmark 5: no-flush commits on a 1 MiB segment of a store that
+   maps no other, against the same in a store that maps MANY_SEGMENTS
+   other segments of 4 KiB, in alternating slices of -t/5 seconds:
+   whether a transaction's cost depends on how many segments are
+   mapped.  ONE and MANY are commits per second.  */
+struct segments_result
+{
+  double one, many;
+};
+
+static struct segments_result
+run_segments (int round)
+{
+  char *dir[2], name[32];
+  struct worker w[2];
+  struct tally t[2] = { { 0, 0 }, { 0, 0 } };
+  struct segments_result res;
+  double secs = opt_seconds / SLICES;
+  long count = opt_count > 0 ? opt_count : 0;
+  int i, k, slices = opt_count > 0 ? 1 : SLICES;
+  void *base;
+
+  for (k = 0; k < 2; k++)
+    {
+      dir[k] = fresh_dir ();
+      memset (&w[k], 0, sizeof w[k]);
+      w[k].rvm = open_store (dir[k], 0);
+      if (k == 1)
+        for (i = 0; i < MANY_SEGMENTS; i++)
+          {
+            snprintf (name, sizeof name, "other%d", i);
+            base = map_segment (w[k].rvm, name, 4096);
+            (void) base;
+          }
+      w[k].size = CACHE_SEG_SIZE;
+      w[k].base = map_segment (w[k].rvm, seg_names[0], CACHE_SEG_SIZE);
+      w[k].rng = 0x2545f4914f6cdd1dULL + (uint64_t) store_serial;
+      w[k].commit_flags = RVM_NO_FLUSH;
+      warm_segment (w[k].rvm, w[k].base, CACHE_SEG_SIZE);
+      check_rvm (rvm_truncate (w[k].rvm), "rvm_truncate");
+      for (i = 0; i < 1000; i++)
+        one_transaction (&w[k]);
+    }
+  for (i = 0; i < slices; i++)
+    for (k = 0; k < 2; k++)
+      slice_threads (&w[(round + i + k) % 2], 1, secs, count,
+                     &t[(round + i + k) % 2]);
+  for (k = 0; k < 2; k++)
+    {
+      check_rvm (rvm_close (w[k].rvm), "rvm_close");
+      drop_dir (dir[k]);
+    }
+  res.one = t[0].secs > 0 ? t[0].commits / t[0].secs : 0;
+  res.many = t[1].secs > 0 ? t[1].commits / t[1].secs : 0;
+  return res;
+}
+
 static struct recovery_result
 run_recovery (long n)
 {
@@ -1333,6 +1392,8 @@ usage (int status)
          " 1 thread\n"
          "  memory           the physical limits, both segment sizes\n"
          "  recovery         recovery time of logs of N records\n"
+         "  segments         no-flush commits with 1000 other segments"
+         " mapped\n"
          "Options:\n"
          "  -t SECONDS  length of each timed run (default 1.5); a run at"
          " the default\n"
@@ -1392,6 +1453,7 @@ static const struct
   { "noflush-norestore", B_NF_NORESTORE },
   { "memory", B_MEMORY },
   { "recovery", B_RECOVERY },
+  { "segments", B_SEGMENTS },
 };
 
 int
@@ -1752,6 +1814,30 @@ main (int argc, char **argv)
           fflush (stdout);
         }
       printf ("\n");
+    }
+
+  if (want & B_SEGMENTS)
+    {
+      struct series one, many, ratio;
+      memset (&one, 0, sizeof one);
+      many = ratio = one;
+      printf ("5. No-flush commits, 1 thread, on a %s segment, beside %d"
+              " other segments\n   mapped or none, in alternating slices\n",
+              size_name (CACHE_SEG_SIZE), MANY_SEGMENTS);
+      fflush (stdout);
+      for (k = 0; k < opt_repeats; k++)
+        {
+          struct segments_result r = run_segments (k);
+          add (&one, r.one);
+          add (&many, r.many);
+          if (r.one > 0)
+            add (&ratio, r.many / r.one);
+        }
+      row ("no other segment", &one, "%.0f", "/s");
+      row ("1000 other segments", &many, "%.0f", "/s");
+      row ("ratio in each round", &ratio, "%.2f", "");
+      printf ("\n");
+      fflush (stdout);
     }
 
   printf ("Summary (medians; ratios are medians of the ratios within"

@@ -197,6 +197,13 @@ struct lrvm_store
   struct rvm_options opt;
   mode_t mode;
   struct lrvm_seg *segs;
+  size_t nsegs;                 /* segments in SEGS */
+  /* SEGS by base address, open addressing in SEG_INDEX_CAP slots (a
+     power of two, at least twice NSEGS), so that rvm_begin finds its
+     segments however many are mapped; NULL if there was no memory for
+     it, and lrvm__seg_find then searches the list.  */
+  struct lrvm_seg **seg_index;
+  size_t seg_index_cap;
   size_t active;                /* active transactions */
   /* A truncation waits on QUIET_CV for active transactions to end
      (lrvm__quiesce); while QUIESCING, rvm_begin waits on BEGIN_CV.  */
@@ -256,6 +263,7 @@ void lrvm__store_release_segments (struct lrvm_store *s);
 
 /* segment.c */
 struct lrvm_seg *lrvm__seg_find (struct lrvm_store *s, const void *base);
+void lrvm__seg_index_free (struct lrvm_store *s);
 void lrvm__seg_unmap_all (struct lrvm_store *s);
 
 /* trans.c */

@@ -65,11 +65,80 @@ lrvm__names_clear (struct lrvm_names *ns)
   ns->n = 0;
 }
 
+/* The first slot of BASE in an index of CAP slots.  Bases are page
+   addresses: their low bits say nothing.  */
+static size_t
+index_slot (const void *base, size_t cap)
+{
+  uint64_t x = (uint64_t) (uintptr_t) base >> 12;
+
+  return (size_t) ((x * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+static void
+index_put (struct lrvm_seg **v, size_t cap, struct lrvm_seg *g)
+{
+  size_t i;
+
+  for (i = index_slot (g->base, cap); v[i] != NULL; i = (i + 1) & (cap - 1))
+    ;
+  v[i] = g;
+}
+
+/* Make S's index of its segments anew, sized for S->nsegs (and one
+   more).  Without memory there is none, and lookups search the list.  */
+static void
+index_rebuild (struct lrvm_store *s)
+{
+  size_t cap = 16;
+  struct lrvm_seg *g, **v;
+
+  while (cap < 2 * (s->nsegs + 1))
+    cap *= 2;
+  v = calloc (cap, sizeof *v);
+  free (s->seg_index);
+  s->seg_index = v;
+  s->seg_index_cap = v != NULL ? cap : 0;
+  if (v != NULL)
+    for (g = s->segs; g != NULL; g = g->next)
+      index_put (v, cap, g);
+}
+
+/* With S->mu held: link G, just mapped, into S's segments.  */
+static void
+seg_link (struct lrvm_store *s, struct lrvm_seg *g)
+{
+  g->next = s->segs;
+  s->segs = g;
+  s->nsegs++;
+  if (s->seg_index == NULL || 2 * s->nsegs > s->seg_index_cap)
+    index_rebuild (s);
+  else
+    index_put (s->seg_index, s->seg_index_cap, g);
+}
+
+void
+lrvm__seg_index_free (struct lrvm_store *s)
+{
+  free (s->seg_index);
+  s->seg_index = NULL;
+  s->seg_index_cap = 0;
+}
+
 struct lrvm_seg *
 lrvm__seg_find (struct lrvm_store *s, const void *base)
 {
   struct lrvm_seg *g;
+  size_t cap = s->seg_index_cap, i;
 
+  if (s->seg_index != NULL)
+    {
+      for (i = index_slot (base, cap); (g = s->seg_index[i]) != NULL;
+           i = (i + 1) & (cap - 1))
+        if (g->base == base)
+          return g;
+      return NULL;
+    }
   for (g = s->segs; g != NULL; g = g->next)
     if (g->base == base)
       return g;
@@ -268,8 +337,7 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
   g->maplen = maplen;
   g->namelen = strlen (segname);
   memcpy (g->name, segname, g->namelen + 1);
-  g->next = s->segs;
-  s->segs = g;
+  seg_link (s, g);
   *base = p;
   if (mapped != NULL)
     *mapped = maplen;
@@ -304,6 +372,8 @@ rvm_unmap_segment (rvm_t rvm, void *base)
   else
     {
       *pp = g->next;
+      s->nsegs--;
+      index_rebuild (s);        /* unmapping is rare: no deletion */
       munmap (g->base, g->maplen);
       lrvm__trace (s->opt.verbose, "rvm_unmap (\"%s\")", g->name);
       free (g->dirty);
@@ -326,6 +396,8 @@ lrvm__seg_unmap_all (struct lrvm_store *s)
       free (g->dirty);
       free (g);
     }
+  s->nsegs = 0;
+  lrvm__seg_index_free (s);
 }
 
 /* Remove the segment SEGNAME.  Its records in the log are applied

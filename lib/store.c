@@ -85,6 +85,7 @@ static void
 store_free (struct lrvm_store *s)
 {
   lrvm__trans_free_spare (s);
+  lrvm__seg_index_free (s);
   if (s->log.fd >= 0)
     lrvm__close (s->log.fd);
   lrvm__log_destroy (&s->log);

@@ -237,7 +237,6 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
 {
   struct lrvm_store *s = rvm;
   struct lrvm_trans *t;
-  struct lrvm_seg *m;
   size_t i, j, mapped;
   int r;
 
@@ -261,8 +260,7 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
   /* A truncation waits for the active transactions to end.  */
   while (s->quiescing)
     pthread_cond_wait (&s->begin_cv, &s->mu);
-  for (m = s->segs, mapped = 0; m != NULL; m = m->next)
-    mapped++;
+  mapped = s->nsegs;
   if (nsegs > mapped)
     {
       pthread_mutex_unlock (&s->mu);

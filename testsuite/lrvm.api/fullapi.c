@@ -1492,6 +1492,90 @@ test_padding (void)
   free (d);
 }
 
+/* Many segments mapped at once: rvm_begin finds each of them, by
+   address, while segments are mapped and unmapped around it (the
+   handle's index of segments grows and is rebuilt), refuses the
+   addresses of unmapped ones, and every commit reaches its segment.  */
+#define MANY 300
+
+static void
+test_many_segments (void)
+{
+  char *d = t_tmpdir ("many"), name[16];
+  rvm_t rvm = open_or_bail (d, NULL);
+  void *base[MANY + MANY / 3];
+  unsigned char stamp[MANY + MANY / 3];
+  size_t i, found = 0, refused = 0, kept = 0, seen = 0;
+  trans_t tid;
+  int ok = 1;
+
+  for (i = 0; i < MANY; i++)
+    {
+      snprintf (name, sizeof name, "m%zu", i);
+      base[i] = map_or_bail (rvm, name, 4096);
+      stamp[i] = 0;
+    }
+  /* Unmap every third segment, then map as many new ones, which may
+     take the freed addresses.  */
+  for (i = 0; i < MANY; i += 3)
+    if (rvm_unmap_segment (rvm, base[i]) != 0)
+      ok = 0;
+  for (i = 0; i < MANY; i += 3)
+    if (rvm_begin (rvm, 1, &base[i], 0, &tid) == RVM_ENOTMAPPED)
+      refused++;
+  for (i = MANY; i < MANY + MANY / 3; i++)
+    {
+      snprintf (name, sizeof name, "m%zu", i);
+      base[i] = map_or_bail (rvm, name, 4096);
+    }
+  /* One committed byte in every mapped segment, each found by its
+     address.  */
+  for (i = 0; i < MANY + MANY / 3; i++)
+    {
+      if (i < MANY && i % 3 == 0)
+        continue;
+      stamp[i] = (unsigned char) (i % 251 + 1);
+      if (rvm_begin (rvm, 1, &base[i], 0, &tid) == 0
+          && rvm_modify (tid, base[i], 100, 1) == 0)
+        {
+          found++;
+          ((unsigned char *) base[i])[100] = stamp[i];
+          if (rvm_commit (tid, RVM_NO_FLUSH) != 0)
+            ok = 0;
+        }
+    }
+  t_note ("many: %zu of %d mapped segments found, %zu of %d unmapped"
+          " refused", found, MANY + MANY / 3 - (MANY + 2) / 3, refused,
+          (MANY + 2) / 3);
+  t_check (ok && found == (size_t) (MANY + MANY / 3 - (MANY + 2) / 3)
+           && refused == (size_t) (MANY + 2) / 3,
+           "many: with %d segments mapped and a third of them replaced,"
+           " rvm_begin finds every mapped one and refuses the unmapped",
+           MANY);
+  ok = rvm_close (rvm) == 0;
+  /* Reopen: every segment holds its byte.  */
+  rvm = open_or_bail (d, NULL);
+  for (i = 0; ok && i < MANY + MANY / 3; i++)
+    {
+      void *b;
+      snprintf (name, sizeof name, "m%zu", i);
+      if (rvm_map_segment (rvm, name, 4096, &b, NULL) != 0)
+        ok = 0;
+      else
+        {
+          seen++;
+          kept += ((unsigned char *) b)[100] == stamp[i];
+          rvm_unmap_segment (rvm, b);
+        }
+    }
+  rvm_close (rvm);
+  t_check (ok && kept == seen && seen == MANY + MANY / 3,
+           "many: after reopening, each of the %d segments holds its"
+           " committed byte (%zu do)", MANY + MANY / 3, kept);
+  t_rmdir (d);
+  free (d);
+}
+
 /* Overlapping, nested and adjacent declarations become one range,
    logged once; the record on disk says so.  */
 static void
@@ -1809,6 +1893,7 @@ main (int argc, char **argv)
   test_set_range ();
   test_coalesce ();
   test_padding ();
+  test_many_segments ();
   test_stats_counts ();
   test_stats_recovery ();
   test_stats_size ();
