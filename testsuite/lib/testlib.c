@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -166,6 +167,39 @@ t_file_size (const char *dir, const char *name)
   if (stat (path, &st) != 0)
     return -1;
   return (long long) st.st_size;
+}
+
+int
+t_file_holds (const char *dir, const char *name, uint64_t off,
+              const void *data, size_t len)
+{
+  char path[4096];
+  unsigned char *buf = malloc (len ? len : 1);
+  const unsigned char *want = data;
+  ssize_t got = -1;
+  size_t i = 0;
+  int fd;
+
+  if (buf == NULL)
+    t_bail ("out of memory");
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  fd = open (path, O_RDONLY);
+  if (fd >= 0)
+    {
+      got = pread (fd, buf, len, (off_t) off);
+      close (fd);
+    }
+  if (got == (ssize_t) len)
+    for (i = 0; i < len && buf[i] == want[i]; i++)
+      ;
+  free (buf);
+  if (got != (ssize_t) len)
+    t_note ("%s: cannot read %zu bytes at %llu", path, len,
+            (unsigned long long) off);
+  else if (i < len)
+    t_note ("%s differs first at byte %llu", path,
+            (unsigned long long) (off + i));
+  return got == (ssize_t) len && i == len;
 }
 
 pid_t

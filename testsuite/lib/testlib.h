@@ -39,6 +39,10 @@ int t_exists (const char *path);
 char *t_listing (const char *dir);
 /* Size of DIR/NAME, or -1.  */
 long long t_file_size (const char *dir, const char *name);
+/* Nonzero if the file DIR/NAME holds DATA[0..LEN) at OFF.  If it does
+   not, a note says where they first differ.  */
+int t_file_holds (const char *dir, const char *name, uint64_t off,
+                  const void *data, size_t len);
 /* The shared object of the libtool module DIR/LA (a module the suite
    preloads into a child), in PATH: nonzero if it exists.  Shared
    libraries may not be built at all.  */

@@ -179,27 +179,6 @@ verify_image (const char *dir, const char *seg, size_t size,
   return t_check (ok, "%s", name);
 }
 
-/* Nonzero if the file DIR/NAME holds WANT[0..LEN) at OFF.  */
-static int
-file_holds (const char *dir, const char *name, off_t off,
-            const unsigned char *want, size_t len)
-{
-  char path[4096];
-  unsigned char *buf = malloc (len);
-  int fd, ok = 0;
-
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  fd = open (path, O_RDONLY);
-  if (fd >= 0 && buf != NULL)
-    {
-      ok = pread (fd, buf, len, off) == (ssize_t) len
-           && memcmp (buf, want, len) == 0;
-      close (fd);
-    }
-  free (buf);
-  return ok;
-}
-
 static mode_t
 file_mode (const char *dir, const char *name)
 {
@@ -697,7 +676,8 @@ test_threshold (void)
   t_check (bad == 0, "threshold: the commit whose record reaches the"
            " threshold truncates (every %u records of %llu bytes)", k,
            (unsigned long long) R);
-  in_file = file_holds (d, "s", 0, shadow, (size_t) (30 / k) * k * CHUNK);
+  in_file = t_file_holds (d, "s", 0, shadow,
+                          (size_t) (30 / k) * k * CHUNK);
   t_check (in_file, "threshold: the segment file holds the truncated"
            " commits");
   rvm_close (rvm);

@@ -34,31 +34,12 @@ ok (int r, const char *what)
     t_bail ("%s: %s", what, rvm_strerror (r));
 }
 
-/* Nonzero if DIR/NAME holds LEN bytes of DATA at OFF.  */
-static int
-file_holds (const char *name, uint64_t off, const void *data, size_t len)
-{
-  char path[4096];
-  unsigned char *buf = malloc (len);
-  int fd, same = 0;
-
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  fd = open (path, O_RDONLY);
-  if (fd >= 0 && buf != NULL
-      && pread (fd, buf, len, (off_t) off) == (ssize_t) len)
-    same = memcmp (buf, data, len) == 0;
-  if (fd >= 0)
-    close (fd);
-  free (buf);
-  return same;
-}
-
 /* Nonzero if the whole file DIR/NAME equals MEM[0..LEN).  */
 static int
 file_is (const char *name, const void *mem, size_t len)
 {
-  return file_holds (name, 0, mem, len) && t_file_size (dir, name)
-                                            == (long long) len;
+  return t_file_holds (dir, name, 0, mem, len)
+         && t_file_size (dir, name) == (long long) len;
 }
 
 static struct rvm_statistics
@@ -163,8 +144,8 @@ test_active (void)
   a = stats (rvm);
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
-  t_check (file_holds ("busy", 1000, v1, 50)
-           && file_holds ("busy", 30000, zero, 50),
+  t_check (t_file_holds (dir, "busy", 1000, v1, 50)
+           && t_file_holds (dir, "busy", 30000, zero, 50),
            "a segment in a transaction gets its committed bytes,"
            " not its uncommitted ones");
   t_check (file_is ("idle", idle, SEGSIZE),
@@ -182,8 +163,8 @@ test_active (void)
      both of its blocks' worth of changes land.  */
   ok (rvm_commit (tid, RVM_NO_FLUSH), "rvm_commit");
   ok (rvm_truncate (rvm), "rvm_truncate");
-  t_check (file_holds ("busy", 1000, v2, 50)
-           && file_holds ("busy", 30000, v2, 50)
+  t_check (t_file_holds (dir, "busy", 1000, v2, 50)
+           && t_file_holds (dir, "busy", 30000, v2, 50)
            && file_is ("busy", busy, SEGSIZE),
            "once committed, the transaction's bytes reach the"
            " file");
@@ -195,7 +176,7 @@ test_active (void)
   ok (rvm_truncate (rvm), "rvm_truncate");
   ok (rvm_abort (tid), "rvm_abort");
   ok (rvm_truncate (rvm), "rvm_truncate");
-  t_check (file_holds ("busy", 1000, v2, 50)
+  t_check (t_file_holds (dir, "busy", 1000, v2, 50)
            && file_is ("busy", busy, SEGSIZE),
            "an aborted transaction's bytes never reach the file");
   ok (rvm_close (rvm), "rvm_close");
@@ -274,8 +255,8 @@ test_diverged (void)
   a = stats (rvm);
   ok (rvm_truncate (rvm), "rvm_truncate");
   b = stats (rvm);
-  t_check (file_holds ("sparse", 100, v, 64)
-           && file_holds ("sparse", 300, zero, 64),
+  t_check (t_file_holds (dir, "sparse", 100, v, 64)
+           && t_file_holds (dir, "sparse", 300, zero, 64),
            "after a refused no-restore commit, the committed bytes"
            " reach the file and the refused ones do not");
   t_check (b.truncated_records - a.truncated_records == 1

@@ -15,7 +15,6 @@
 #include "testlib.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,32 +73,6 @@ change (rvm_t rvm, void *base, unsigned char *img, size_t off, unsigned tag,
   for (i = 0; i < RANGE; i++)
     img[off + i] = pat (tag, i);
   return 0;
-}
-
-/* Nonzero if the file NAME of DIR holds IMG.  */
-static int
-file_is (const char *dir, const char *name, const unsigned char *img)
-{
-  char path[4096];
-  unsigned char *buf = malloc (SEG);
-  int fd, ok;
-
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  fd = open (path, O_RDONLY);
-  ok = buf != NULL && fd >= 0 && pread (fd, buf, SEG, 0) == (ssize_t) SEG
-       && memcmp (buf, img, SEG) == 0;
-  if (!ok && buf != NULL)
-    {
-      size_t i;
-      for (i = 0; i < SEG && buf[i] == img[i]; i++)
-        ;
-      t_note ("%s/%s differs first at %zu: %d, want %d", dir, name, i,
-              i < SEG ? buf[i] : -1, i < SEG ? img[i] : -1);
-    }
-  if (fd >= 0)
-    close (fd);
-  free (buf);
-  return ok;
 }
 
 /* A store in a fresh directory with segments "a" and "b", and the
@@ -260,8 +233,8 @@ test_waits (void)
            "waits: no truncation reads a record from the log while the"
            " other thread's transactions last 200 microseconds");
   ok = rvm_truncate (f.rvm) == 0 && rvm_close (f.rvm) == 0;
-  t_check (ok && file_is (f.dir, "a", f.img_a)
-           && file_is (f.dir, "b", f.img_b),
+  t_check (ok && t_file_holds (f.dir, "a", 0, f.img_a, SEG)
+           && t_file_holds (f.dir, "b", 0, f.img_b, SEG),
            "waits: after a last truncation, both segment files hold every"
            " commit");
   fixture_drop (&f);
@@ -386,7 +359,8 @@ test_gives_up (void)
            && st.truncated_records - st0.truncated_records == 2,
            "gives-up: with another thread's transaction open, the"
            " truncation takes that segment's two records from the log");
-  t_check (file_is (f.dir, "a", f.img_a) && file_is (f.dir, "b", f.img_b),
+  t_check (t_file_holds (f.dir, "a", 0, f.img_a, SEG)
+           && t_file_holds (f.dir, "b", 0, f.img_b, SEG),
            "gives-up: the segment files hold the commits and none of the"
            " open transaction's bytes");
   pthread_mutex_lock (&p.mu);
@@ -395,7 +369,7 @@ test_gives_up (void)
   pthread_mutex_unlock (&p.mu);
   pthread_join (th, NULL);
   t_check (!p.failed && rvm_close (f.rvm) == 0
-           && file_is (f.dir, "b", f.img_b),
+           && t_file_holds (f.dir, "b", 0, f.img_b, SEG),
            "gives-up: the open transaction aborts, and close leaves the"
            " committed values");
   pthread_cond_destroy (&p.cv);
@@ -435,12 +409,14 @@ test_own (void)
            "own: the truncation does not wait for this thread's own"
            " transaction (it returns within 15 ms; a wait lasts 20)");
   t_check (ok && r == 0 && st.truncated_records - st0.truncated_records == 1
-           && file_is (f.dir, "a", f.img_a) && file_is (f.dir, "b", f.img_b),
+           && t_file_holds (f.dir, "a", 0, f.img_a, SEG)
+           && t_file_holds (f.dir, "b", 0, f.img_b, SEG),
            "own: with this thread's transaction open, the truncation takes"
            " its segment from the log and writes none of its bytes");
   ok = rvm_abort (tid) == 0
        && memcmp (mem + 200, f.img_b + 200, RANGE) == 0;
-  t_check (ok && rvm_close (f.rvm) == 0 && file_is (f.dir, "b", f.img_b),
+  t_check (ok && rvm_close (f.rvm) == 0
+           && t_file_holds (f.dir, "b", 0, f.img_b, SEG),
            "own: the transaction then aborts, and close leaves the"
            " committed values");
   fixture_drop (&f);

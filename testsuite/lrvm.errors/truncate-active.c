@@ -22,26 +22,6 @@
 
 /* --- helpers ----------------------------------------------------- */
 
-/* Nonzero if the file DIR/NAME holds DATA at OFF.  */
-static int
-file_holds (const char *dir, const char *name, long off, const void *data,
-            size_t len)
-{
-  char path[4096], *buf = malloc (len);
-  int fd, ok = 0;
-
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  fd = open (path, O_RDONLY);
-  if (fd >= 0 && buf != NULL)
-    {
-      ok = pread (fd, buf, len, off) == (ssize_t) len
-           && memcmp (buf, data, len) == 0;
-      close (fd);
-    }
-  free (buf);
-  return ok;
-}
-
 static const char zeros[64];
 
 /* One expected content: segment NAME holds DATA at OFF.  */
@@ -155,10 +135,10 @@ test_commit (void)
   rvm_truncate_log (rvm);
   t_check (no_error (), "commit: truncation with an active transaction"
            " succeeds");
-  t_check (file_holds (d, "seg", 0, "committed-1", 12)
-           && file_holds (d, "seg", 100, "committed-2", 12),
+  t_check (t_file_holds (d, "seg", 0, "committed-1", 12)
+           && t_file_holds (d, "seg", 100, "committed-2", 12),
            "commit: the segment file holds the committed data");
-  t_check (file_holds (d, "seg", 2000, zeros, 10),
+  t_check (t_file_holds (d, "seg", 2000, zeros, 10),
            "commit: the segment file holds none of the active"
            " transaction's bytes");
   t_check (t_file_size (d, ".lrvm-log") <= 4096 + (2 << 20),
@@ -172,8 +152,8 @@ test_commit (void)
   t_check (no_error (), "commit: the transaction commits after the"
            " truncation");
   rvm_truncate_log (rvm);
-  t_check (file_holds (d, "seg", 0, "in-flight-3", 12)
-           && file_holds (d, "seg", 3000, "declared late", 14),
+  t_check (t_file_holds (d, "seg", 0, "in-flight-3", 12)
+           && t_file_holds (d, "seg", 3000, "declared late", 14),
            "commit: a second truncation writes the transaction");
   rvm_close (rvm);
   verify ("commit: a fresh process sees every committed range", d, after,
@@ -209,8 +189,8 @@ test_abort (void)
   rvm_truncate_log (rvm);
   t_check (no_error (), "abort: truncation with an active transaction"
            " succeeds");
-  t_check (file_holds (d, "seg", 100, "committed-2", 12)
-           && file_holds (d, "seg", 3000, zeros, 20),
+  t_check (t_file_holds (d, "seg", 100, "committed-2", 12)
+           && t_file_holds (d, "seg", 3000, zeros, 20),
            "abort: the segment file holds none of the transaction's"
            " bytes");
   mark ();
@@ -220,9 +200,9 @@ test_abort (void)
            "abort: abort after the truncation restores memory");
   put (rvm, seg, 500, "after abort");
   rvm_truncate_log (rvm);
-  t_check (file_holds (d, "seg", 100, "committed-2", 12)
-           && file_holds (d, "seg", 3000, zeros, 20)
-           && file_holds (d, "seg", 500, "after abort", 12),
+  t_check (t_file_holds (d, "seg", 100, "committed-2", 12)
+           && t_file_holds (d, "seg", 3000, zeros, 20)
+           && t_file_holds (d, "seg", 500, "after abort", 12),
            "abort: a later truncation writes only committed data");
   rvm_close (rvm);
   verify ("abort: a fresh process sees the committed data and not the"
@@ -289,8 +269,8 @@ test_killed (void)
   t_note ("killed: writer: %s", buf);
   t_check (WIFSIGNALED (st) && WTERMSIG (st) == SIGKILL,
            "killed: the writer died with a transaction active");
-  t_check (file_holds (d, "a", 0, "a committed", 12)
-           && file_holds (d, "b", 0, "b committed", 12),
+  t_check (t_file_holds (d, "a", 0, "a committed", 12)
+           && t_file_holds (d, "b", 0, "b committed", 12),
            "killed: the segment files hold no uncommitted bytes");
   verify ("killed: recovery shows the commits and nothing else", d, after,
           sizeof after / sizeof *after);
@@ -368,7 +348,7 @@ test_auto (void)
   t_check (WIFSIGNALED (st) && WTERMSIG (st) == SIGKILL,
            "auto: the writer passed the threshold with transactions"
            " active");
-  t_check (file_holds (d, "busy", 0, "busy committed", 15),
+  t_check (t_file_holds (d, "busy", 0, "busy committed", 15),
            "auto: automatic truncation wrote no uncommitted bytes");
   verify ("auto: recovery shows the no-flush and no-restore commits, and"
           " not the active transaction", d, after,
