@@ -103,21 +103,6 @@ check_rvm (int r, const char *what)
     die ("%s: %s (%s)", what, rvm_strerror (r), rvm_errmsg ());
 }
 
-static double
-now (void)
-{
-#ifdef HAVE_CLOCK_GETTIME
-  struct timespec ts;
-  if (clock_gettime (CLOCK_MONOTONIC, &ts) == 0)
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-#endif
-  {
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (double) tv.tv_sec + (double) tv.tv_usec * 1e-6;
-  }
-}
-
 /* The time of day, the clock of pthread_cond_timedwait by default.  */
 static double
 wall_now (void)
@@ -126,6 +111,18 @@ wall_now (void)
 
   gettimeofday (&tv, NULL);
   return (double) tv.tv_sec + (double) tv.tv_usec * 1e-6;
+}
+
+/* Seconds of the monotonic clock where there is one.  */
+static double
+now (void)
+{
+#ifdef HAVE_CLOCK_GETTIME
+  struct timespec ts;
+  if (clock_gettime (CLOCK_MONOTONIC, &ts) == 0)
+    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+#endif
+  return wall_now ();
 }
 
 /* xorshift64*: a fast generator for the offsets.  */
@@ -490,6 +487,33 @@ get_stats (rvm_t rvm, struct rvm_statistics *st)
   check_rvm (rvm_stats (rvm, st, sizeof *st), "rvm_stats");
 }
 
+/* N workers on the store RVM, each on a SIZE-byte segment of its own
+   (seg_names[0..N)), committing with COMMIT_FLAGS, their generators
+   seeded from SEED plus their number; the segments warmed and the log
+   truncated, then WARMUP unmeasured transactions each.  */
+static void
+shared_workers (rvm_t rvm, struct worker *w, int n, size_t size,
+                unsigned int commit_flags, uint64_t seed, int warmup)
+{
+  int i, j;
+
+  memset (w, 0, (size_t) n * sizeof *w);
+  for (i = 0; i < n; i++)
+    {
+      w[i].rvm = rvm;
+      w[i].size = size;
+      w[i].base = map_segment (rvm, seg_names[i], size);
+      w[i].rng = 0x9e3779b97f4a7c15ULL * (seed + (uint64_t) i + 1)
+                 + (uint64_t) store_serial;
+      w[i].commit_flags = commit_flags;
+      warm_segment (rvm, w[i].base, size);
+    }
+  check_rvm (rvm_truncate (rvm), "rvm_truncate");
+  for (i = 0; i < n; i++)
+    for (j = 0; j < warmup; j++)
+      one_transaction (&w[i]);
+}
+
 /* ------------------------------------------------------------------ */
 /* Benchmarks 1 and 2: durable commits from one thread, from THREADS
    threads with a segment each (group commit), and their physical
@@ -782,24 +806,11 @@ run_durable_round (int want, int round)
   double flushes = 0, flushed = 0, bytes = 0, commits = 0;
   double secs = opt_seconds / SLICES;
   long count = opt_count > 0 ? opt_count : 0;
-  int slices = opt_count > 0 ? 1 : SLICES, i, j, step;
+  int slices = opt_count > 0 ? 1 : SLICES, i, step;
   rvm_t rvm = open_store (dir, 0);
 
   memset (&res, 0, sizeof res);
-  memset (w, 0, sizeof w);
-  for (i = 0; i < THREADS; i++)
-    {
-      w[i].rvm = rvm;
-      w[i].size = seg_size;
-      w[i].base = map_segment (rvm, seg_names[i], seg_size);
-      w[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t) (i + 1)
-                 + (uint64_t) store_serial;
-      warm_segment (rvm, w[i].base, seg_size);
-    }
-  check_rvm (rvm_truncate (rvm), "rvm_truncate");
-  for (i = 0; i < THREADS; i++)
-    for (j = 0; j < 20; j++)
-      one_transaction (&w[i]);
+  shared_workers (rvm, w, THREADS, seg_size, 0, 0, 20);
   if (want & B_RAW)
     raw_open (&f, rawdir, "raw", record_bytes (), &rng);
   if (want & B_GROUP)
@@ -1012,22 +1023,8 @@ run_noflush_pair (int round)
   int i, k, slices = opt_count > 0 ? 1 : SLICES;
   rvm_t rvm = open_store (dir, 0);
 
-  memset (w, 0, sizeof w);
   res.records = 0;
-  for (i = 0; i < 2; i++)
-    {
-      w[i].rvm = rvm;
-      w[i].size = CACHE_SEG_SIZE;
-      w[i].base = map_segment (rvm, seg_names[i], CACHE_SEG_SIZE);
-      w[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t) (i + 7)
-                 + (uint64_t) store_serial;
-      w[i].commit_flags = RVM_NO_FLUSH;
-      warm_segment (rvm, w[i].base, CACHE_SEG_SIZE);
-    }
-  check_rvm (rvm_truncate (rvm), "rvm_truncate");
-  for (i = 0; i < 2; i++)
-    for (k = 0; k < 1000; k++)
-      one_transaction (&w[i]);
+  shared_workers (rvm, w, 2, CACHE_SEG_SIZE, RVM_NO_FLUSH, 6, 1000);
   for (i = 0; i < slices; i++)
     for (k = 0; k < 2; k++)
       if ((round + i + k) % 2 == 0)
@@ -1167,26 +1164,17 @@ run_segments (int round)
   double secs = opt_seconds / SLICES;
   long count = opt_count > 0 ? opt_count : 0;
   int i, k, slices = opt_count > 0 ? 1 : SLICES;
-  void *base;
 
   for (k = 0; k < 2; k++)
     {
       dir[k] = fresh_dir ();
-      memset (&w[k], 0, sizeof w[k]);
-      w[k].rvm = open_store (dir[k], 0);
+      noflush_worker (&w[k], dir[k], 0, CACHE_SEG_SIZE, 0);
       if (k == 1)
         for (i = 0; i < MANY_SEGMENTS; i++)
           {
             snprintf (name, sizeof name, "other%d", i);
-            base = map_segment (w[k].rvm, name, 4096);
-            (void) base;
+            map_segment (w[k].rvm, name, 4096);
           }
-      w[k].size = CACHE_SEG_SIZE;
-      w[k].base = map_segment (w[k].rvm, seg_names[0], CACHE_SEG_SIZE);
-      w[k].rng = 0x2545f4914f6cdd1dULL + (uint64_t) store_serial;
-      w[k].commit_flags = RVM_NO_FLUSH;
-      warm_segment (w[k].rvm, w[k].base, CACHE_SEG_SIZE);
-      check_rvm (rvm_truncate (w[k].rvm), "rvm_truncate");
       for (i = 0; i < 1000; i++)
         one_transaction (&w[k]);
     }
