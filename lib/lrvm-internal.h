@@ -120,7 +120,7 @@ struct lrvm_trans;
 /* A mapped segment.  */
 struct lrvm_seg
 {
-  struct lrvm_seg *next;
+  struct lrvm_seg *next, *prev;
   void *base;
   size_t size;                  /* bytes the caller may use */
   size_t maplen;                /* bytes of the mapping */
@@ -137,6 +137,7 @@ struct lrvm_seg
      rvm_close): truncation must take this segment from the log.  */
   int diverged;
   size_t namelen;
+  uint64_t namehash;            /* of the name, for the index by name */
   /* Zero-filled after the name to its end, which lies beyond
      LRVM_PAD8 (namelen): the record encoder copies it in words.  */
   char name[LRVM_NAME_MAX + 1];
@@ -198,10 +199,11 @@ struct lrvm_store
   mode_t mode;
   struct lrvm_seg *segs;
   size_t nsegs;                 /* segments in SEGS */
-  /* SEGS by base address, open addressing in SEG_INDEX_CAP slots (a
-     power of two, at least twice NSEGS), so that rvm_begin finds its
-     segments however many are mapped; NULL if there was no memory for
-     it, and lrvm__seg_find then searches the list.  */
+  /* SEGS by base address, then by name: two tables of open
+     addressing in SEG_INDEX_CAP slots each (a power of two, at least
+     twice NSEGS), so that rvm_begin finds its segments, and rvm_map
+     and rvm_unmap their own, however many are mapped; NULL if there
+     was no memory for it, and lookups then search the list.  */
   struct lrvm_seg **seg_index;
   size_t seg_index_cap;
   size_t active;                /* active transactions */

@@ -65,28 +65,79 @@ lrvm__names_clear (struct lrvm_names *ns)
   ns->n = 0;
 }
 
-/* The first slot of BASE in an index of CAP slots.  Bases are page
-   addresses: their low bits say nothing.  */
-static size_t
-index_slot (const void *base, size_t cap)
-{
-  uint64_t x = (uint64_t) (uintptr_t) base >> 12;
+/* Segment lookup.  S->segs lists the mapped segments, both ways.  S's
+   index holds two open-addressing tables of S->seg_index_cap slots
+   each: by base address (rvm_begin's lookup), then by name (rvm_map's
+   and rvm_destroy's check).  Linear probing; a removal shifts the
+   entries after it back, so that no slot is ever a tombstone and
+   mapping and unmapping stay O(1) however many segments are mapped.  */
 
+/* Spread the bits of X over a slot number of a table of CAP slots.  */
+static size_t
+spread (uint64_t x, size_t cap)
+{
   return (size_t) ((x * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
 }
 
+/* Bases are page addresses: their low bits say nothing.  */
+static size_t
+base_home (const struct lrvm_seg *g, size_t cap)
+{
+  return spread ((uint64_t) (uintptr_t) g->base >> 12, cap);
+}
+
+static size_t
+name_home (const struct lrvm_seg *g, size_t cap)
+{
+  return spread (g->namehash, cap);
+}
+
+/* FNV-1a of the LEN bytes of NAME.  */
+static uint64_t
+name_hash (const char *name, size_t len)
+{
+  uint64_t h = 0xcbf29ce484222325ull;
+  size_t i;
+
+  for (i = 0; i < len; i++)
+    h = (h ^ (unsigned char) name[i]) * 0x100000001b3ull;
+  return h;
+}
+
+typedef size_t (*home_fn) (const struct lrvm_seg *, size_t);
+
 static void
-index_put (struct lrvm_seg **v, size_t cap, struct lrvm_seg *g)
+table_put (struct lrvm_seg **v, size_t cap, struct lrvm_seg *g,
+           home_fn home)
 {
   size_t i;
 
-  for (i = index_slot (g->base, cap); v[i] != NULL; i = (i + 1) & (cap - 1))
+  for (i = home (g, cap); v[i] != NULL; i = (i + 1) & (cap - 1))
     ;
   v[i] = g;
 }
 
-/* Make S's index of its segments anew, sized for S->nsegs (and one
-   more).  Without memory there is none, and lookups search the list.  */
+/* Remove G from V, where it is.  Each entry after it in the run moves
+   into the hole unless its home slot lies between the hole and it.  */
+static void
+table_del (struct lrvm_seg **v, size_t cap, struct lrvm_seg *g,
+           home_fn home)
+{
+  size_t i, j;
+
+  for (i = home (g, cap); v[i] != g; i = (i + 1) & (cap - 1))
+    ;
+  for (j = (i + 1) & (cap - 1); v[j] != NULL; j = (j + 1) & (cap - 1))
+    if (((j - home (v[j], cap)) & (cap - 1)) >= ((j - i) & (cap - 1)))
+      {
+        v[i] = v[j];
+        i = j;
+      }
+  v[i] = NULL;
+}
+
+/* Make S's index anew, sized for S->nsegs (and one more).  Without
+   memory there is none, and lookups search the list.  */
 static void
 index_rebuild (struct lrvm_store *s)
 {
@@ -95,26 +146,57 @@ index_rebuild (struct lrvm_store *s)
 
   while (cap < 2 * (s->nsegs + 1))
     cap *= 2;
-  v = calloc (cap, sizeof *v);
+  v = calloc (2 * cap, sizeof *v);
   free (s->seg_index);
   s->seg_index = v;
   s->seg_index_cap = v != NULL ? cap : 0;
   if (v != NULL)
     for (g = s->segs; g != NULL; g = g->next)
-      index_put (v, cap, g);
+      {
+        table_put (v, cap, g, base_home);
+        table_put (v + cap, cap, g, name_home);
+      }
 }
 
 /* With S->mu held: link G, just mapped, into S's segments.  */
 static void
 seg_link (struct lrvm_store *s, struct lrvm_seg *g)
 {
+  size_t cap = s->seg_index_cap;
+
+  g->prev = NULL;
   g->next = s->segs;
+  if (g->next != NULL)
+    g->next->prev = g;
   s->segs = g;
   s->nsegs++;
-  if (s->seg_index == NULL || 2 * s->nsegs > s->seg_index_cap)
+  if (s->seg_index == NULL || 2 * s->nsegs > cap)
     index_rebuild (s);
   else
-    index_put (s->seg_index, s->seg_index_cap, g);
+    {
+      table_put (s->seg_index, cap, g, base_home);
+      table_put (s->seg_index + cap, cap, g, name_home);
+    }
+}
+
+/* With S->mu held: unlink G, about to be unmapped, from S's segments.  */
+static void
+seg_unlink (struct lrvm_store *s, struct lrvm_seg *g)
+{
+  size_t cap = s->seg_index_cap;
+
+  if (g->prev != NULL)
+    g->prev->next = g->next;
+  else
+    s->segs = g->next;
+  if (g->next != NULL)
+    g->next->prev = g->prev;
+  s->nsegs--;
+  if (s->seg_index != NULL)
+    {
+      table_del (s->seg_index, cap, g, base_home);
+      table_del (s->seg_index + cap, cap, g, name_home);
+    }
 }
 
 void
@@ -133,7 +215,8 @@ lrvm__seg_find (struct lrvm_store *s, const void *base)
 
   if (s->seg_index != NULL)
     {
-      for (i = index_slot (base, cap); (g = s->seg_index[i]) != NULL;
+      uint64_t x = (uint64_t) (uintptr_t) base >> 12;
+      for (i = spread (x, cap); (g = s->seg_index[i]) != NULL;
            i = (i + 1) & (cap - 1))
         if (g->base == base)
           return g;
@@ -145,13 +228,25 @@ lrvm__seg_find (struct lrvm_store *s, const void *base)
   return NULL;
 }
 
+/* The mapped segment named NAME, or NULL.  */
 static struct lrvm_seg *
 find_name (struct lrvm_store *s, const char *name)
 {
   struct lrvm_seg *g;
+  size_t cap = s->seg_index_cap, i, len = strlen (name);
+  uint64_t h = name_hash (name, len);
 
+  if (s->seg_index != NULL)
+    {
+      struct lrvm_seg **v = s->seg_index + cap;
+      for (i = spread (h, cap); (g = v[i]) != NULL; i = (i + 1) & (cap - 1))
+        if (g->namehash == h && g->namelen == len
+            && memcmp (g->name, name, len) == 0)
+          return g;
+      return NULL;
+    }
   for (g = s->segs; g != NULL; g = g->next)
-    if (strcmp (g->name, name) == 0)
+    if (g->namelen == len && memcmp (g->name, name, len) == 0)
       return g;
   return NULL;
 }
@@ -337,6 +432,7 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
   g->maplen = maplen;
   g->namelen = strlen (segname);
   memcpy (g->name, segname, g->namelen + 1);
+  g->namehash = name_hash (segname, g->namelen);
   seg_link (s, g);
   *base = p;
   if (mapped != NULL)
@@ -353,16 +449,13 @@ int
 rvm_unmap_segment (rvm_t rvm, void *base)
 {
   struct lrvm_store *s = rvm;
-  struct lrvm_seg **pp, *g;
+  struct lrvm_seg *g;
   int r;
 
   if ((r = lrvm__store_check (rvm, "rvm_unmap")) != 0)
     return r;
   pthread_mutex_lock (&s->mu);
-  for (pp = &s->segs; *pp != NULL; pp = &(*pp)->next)
-    if ((*pp)->base == base)
-      break;
-  g = *pp;
+  g = lrvm__seg_find (s, base);
   if (g == NULL)
     r = lrvm__error (s->opt.verbose, RVM_ENOTMAPPED,
                      "rvm_unmap: %p is not a mapped segment", base);
@@ -371,9 +464,7 @@ rvm_unmap_segment (rvm_t rvm, void *base)
                      " active transaction %d", g->name, g->owner->tid);
   else
     {
-      *pp = g->next;
-      s->nsegs--;
-      index_rebuild (s);        /* unmapping is rare: no deletion */
+      seg_unlink (s, g);
       munmap (g->base, g->maplen);
       lrvm__trace (s->opt.verbose, "rvm_unmap (\"%s\")", g->name);
       free (g->dirty);

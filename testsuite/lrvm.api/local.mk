@@ -75,3 +75,10 @@ testsuite_lrvm_api_clockstep_LDADD = $(TESTLIBS) $(PTHREAD_LIBS)
 testsuite_lrvm_api_clockstep_LDFLAGS = -no-install
 
 EXTRA_DIST += testsuite/lrvm.api/clockstep.exp
+
+check_PROGRAMS += testsuite/lrvm.api/segindex
+testsuite_lrvm_api_segindex_SOURCES = testsuite/lrvm.api/segindex.c
+testsuite_lrvm_api_segindex_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_segindex_LDADD = $(TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/segindex.exp
