@@ -64,7 +64,7 @@ lrvm__failpoint (const char *name)
 {
   int r = 0;
 
-  pthread_mutex_lock (&fp_mu);
+  lrvm__mutex_lock (&fp_mu);
   if (!fp_loaded)
     load ();
   if (fp_list != NULL)

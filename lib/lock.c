@@ -1,12 +1,16 @@
 /* lock.c -- the store lock, held on the log's lock file for a handle's
    lifetime.  configure chose flock, open-file-description locks or
    classic fcntl locks; the first two also exclude a second handle in
-   the same process, and store.c checks that case for all three.  */
+   the same process, and store.c checks that case for all three.  Also
+   how a thread waits for a mutex another thread holds.  */
 
 #include "lrvm-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef HAVE_SCHED_YIELD
+# include <sched.h>
+#endif
 #include <string.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_FILE_H
@@ -57,4 +61,26 @@ int
 lrvm__lock_shared (int fd)
 {
   return take (fd, 0);
+}
+
+/* M was taken when lrvm__mutex_lock tried it.  Its holder most likely
+   runs on another processor and lets it go within a microsecond:
+   yield to it (or to the holder, if it waits for this processor) and
+   try again, a few times, before sleeping in pthread_mutex_lock.  Two
+   threads committing without pause on a segment each otherwise sleep
+   and wake each other on nearly every commit.  */
+void
+lrvm__mutex_wait (pthread_mutex_t *m)
+{
+#ifdef HAVE_SCHED_YIELD
+  int i;
+
+  for (i = 0; i < LRVM_LOCK_YIELDS; i++)
+    {
+      sched_yield ();
+      if (pthread_mutex_trylock (m) == 0)
+        return;
+    }
+#endif
+  pthread_mutex_lock (m);
 }

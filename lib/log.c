@@ -439,7 +439,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       e = write_batch (s, b, len, off, flush, &file_size);
       if (flush)
         t0 = lrvm__now_usec () - t0;
-      pthread_mutex_lock (&L->mu);
+      lrvm__mutex_lock (&L->mu);
       L->spare = b;
       L->spare_cap = cap;
       L->file_size = file_size;
@@ -482,7 +482,7 @@ drain (struct lrvm_store *s, uint64_t upto, int durable)
       pthread_cond_broadcast (&L->cv);
       if (sleepers > 0)
         pthread_cond_broadcast (&L->gather_cv);
-      pthread_mutex_lock (&L->mu);
+      lrvm__mutex_lock (&L->mu);
     }
 }
 
@@ -503,7 +503,7 @@ lrvm__log_commit (struct lrvm_store *s, struct lrvm_trans *t, int durable,
 
   *appended = 0;
   *truncate = 0;
-  pthread_mutex_lock (&L->mu);
+  lrvm__mutex_lock (&L->mu);
   while (L->busy == 2 || L->excl_waiting)  /* a truncation runs or waits */
     pthread_cond_wait (&L->cv, &L->mu);
   if (L->failed)
@@ -597,7 +597,7 @@ lrvm__log_truncate_wanted (struct lrvm_store *s)
 {
   int r;
 
-  pthread_mutex_lock (&s->log.mu);
+  lrvm__mutex_lock (&s->log.mu);
   r = s->log.truncate_wanted;
   pthread_mutex_unlock (&s->log.mu);
   return r;
@@ -609,7 +609,7 @@ lrvm__log_flush (struct lrvm_store *s)
 {
   int r;
 
-  pthread_mutex_lock (&s->log.mu);
+  lrvm__mutex_lock (&s->log.mu);
   r = drain (s, s->log.next_seq, 1);
   pthread_mutex_unlock (&s->log.mu);
   return r;
@@ -639,7 +639,7 @@ lrvm__log_exclusive (struct lrvm_store *s, int durable)
   struct lrvm_log *L = &s->log;
   int r;
 
-  pthread_mutex_lock (&L->mu);
+  lrvm__mutex_lock (&L->mu);
   L->excl_waiting++;
   r = drain (s, L->next_seq, durable);
   while (r == 0 && (L->busy || (durable ? L->durable_seq : L->written_seq)
@@ -669,7 +669,7 @@ lrvm__log_flush_held (struct lrvm_store *s)
       && lrvm__flush (L->fd) != 0)
     return lrvm__syserr (s->opt.verbose, errno, "cannot flush the log of %s",
                          s->path);
-  pthread_mutex_lock (&L->mu);
+  lrvm__mutex_lock (&L->mu);
   L->durable_seq = L->written_seq;
   L->flushed_off = L->tail;
   pthread_mutex_unlock (&L->mu);
@@ -679,7 +679,7 @@ lrvm__log_flush_held (struct lrvm_store *s)
 void
 lrvm__log_release (struct lrvm_store *s)
 {
-  pthread_mutex_lock (&s->log.mu);
+  lrvm__mutex_lock (&s->log.mu);
   s->log.busy = 0;
   pthread_cond_broadcast (&s->log.cv);
   pthread_mutex_unlock (&s->log.mu);

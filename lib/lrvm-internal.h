@@ -93,6 +93,20 @@ const char *lrvm__sync_method (void);
 int lrvm__lock (int fd);
 int lrvm__lock_shared (int fd);
 
+/* Take the mutex M.  A thread that finds it taken yields the processor
+   up to LRVM_LOCK_YIELDS times, trying again after each, before it
+   sleeps (lrvm__mutex_wait, lock.c): the library holds its mutexes for
+   well under a microsecond, less than a sleep and a wake-up cost.  */
+#define LRVM_LOCK_YIELDS 10
+void lrvm__mutex_wait (pthread_mutex_t *m);
+
+static inline void
+lrvm__mutex_lock (pthread_mutex_t *m)
+{
+  if (pthread_mutex_trylock (m) != 0)
+    lrvm__mutex_wait (m);
+}
+
 /* Failpoints: failpoint.c, compiled in with --enable-failpoints.
    LRVM_FAILPOINT (name) returns 0, or an errno value to inject; a
    "kill" failpoint does not return.  */

@@ -276,7 +276,7 @@ has_records (struct lrvm_store *s, const char *name)
 {
   int r;
 
-  pthread_mutex_lock (&s->log.mu);
+  lrvm__mutex_lock (&s->log.mu);
   r = lrvm__names_has (&s->log.names, name);
   pthread_mutex_unlock (&s->log.mu);
   return r;
@@ -326,7 +326,7 @@ rvm_map_segment (rvm_t rvm, const char *segname, size_t size, void **base,
                         " %zu is too large for this address space",
                         segname, size);
 
-  pthread_mutex_lock (&s->mu);
+  lrvm__mutex_lock (&s->mu);
   if (find_name (s, segname) != NULL)
     {
       r = lrvm__error (s->opt.verbose, RVM_EMAPPED,
@@ -454,7 +454,7 @@ rvm_unmap_segment (rvm_t rvm, void *base)
 
   if ((r = lrvm__store_check (rvm, "rvm_unmap")) != 0)
     return r;
-  pthread_mutex_lock (&s->mu);
+  lrvm__mutex_lock (&s->mu);
   g = lrvm__seg_find (s, base);
   if (g == NULL)
     r = lrvm__error (s->opt.verbose, RVM_ENOTMAPPED,
@@ -502,7 +502,7 @@ rvm_destroy_segment (rvm_t rvm, const char *segname)
   if ((r = lrvm__store_check (rvm, "rvm_destroy")) != 0
       || (r = check_name (s, "rvm_destroy", segname)) != 0)
     return r;
-  pthread_mutex_lock (&s->mu);
+  lrvm__mutex_lock (&s->mu);
   if (find_name (s, segname) != NULL)
     {
       r = lrvm__error (s->opt.verbose, RVM_EMAPPED,

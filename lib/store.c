@@ -40,7 +40,7 @@ lrvm__store_check (rvm_t rvm, const char *fn)
 
   if (rvm == NULL)
     return lrvm__error (0, RVM_EHANDLE, "%s: store handle is NULL", fn);
-  pthread_mutex_lock (&registry_mu);
+  lrvm__mutex_lock (&registry_mu);
   for (p = registry; p != NULL; p = p->next_open)
     if (p == rvm)
       break;
@@ -238,7 +238,7 @@ rvm_open (const char *directory, const struct rvm_options *options,
   s->ino = st.st_ino;
 
   /* A second handle on the same directory in this process.  */
-  pthread_mutex_lock (&registry_mu);
+  lrvm__mutex_lock (&registry_mu);
   for (p = registry; p != NULL; p = p->next_open)
     if (p->dev == s->dev && p->ino == s->ino)
       break;
@@ -277,7 +277,7 @@ rvm_open (const char *directory, const struct rvm_options *options,
       return r;
     }
 
-  pthread_mutex_lock (&registry_mu);
+  lrvm__mutex_lock (&registry_mu);
   for (p = registry; p != NULL; p = p->next_open)
     if (p->dev == s->dev && p->ino == s->ino)
       break;
@@ -311,7 +311,7 @@ rvm_close (rvm_t rvm)
 
   if ((r = lrvm__store_check (rvm, "rvm_close")) != 0)
     return r;
-  pthread_mutex_lock (&registry_mu);
+  lrvm__mutex_lock (&registry_mu);
   for (pp = &registry; *pp != NULL; pp = &(*pp)->next_open)
     if (*pp == s)
       {
@@ -322,7 +322,7 @@ rvm_close (rvm_t rvm)
 
   lrvm__trans_drop_store (s);
   r = lrvm__log_flush (s);
-  pthread_mutex_lock (&s->mu);
+  lrvm__mutex_lock (&s->mu);
   lrvm__seg_unmap_all (s);
   pthread_mutex_unlock (&s->mu);
   lrvm__trace (s->opt.verbose, "rvm_close (%p) = %d", (void *) s, r);
@@ -343,7 +343,7 @@ rvm_stats (rvm_t rvm, struct rvm_statistics *stats, size_t size)
   if (stats == NULL || size == 0)
     return lrvm__error (s->opt.verbose, RVM_EINVAL,
                         "rvm_stats: no statistics buffer");
-  pthread_mutex_lock (&s->log.mu);
+  lrvm__mutex_lock (&s->log.mu);
   st = s->st;
   st.log_size = s->log.file_size;
   st.log_used = s->log.tail - s->log.hdr.head_off + s->log.buf_len;

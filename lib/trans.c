@@ -41,7 +41,7 @@ tt_insert (struct lrvm_trans *t)
 {
   unsigned b;
 
-  pthread_mutex_lock (&tt_mu);
+  lrvm__mutex_lock (&tt_mu);
   do
     {
       t->tid = tt_next;
@@ -59,7 +59,7 @@ tt_lookup (trans_t tid)
 {
   struct lrvm_trans *t;
 
-  pthread_mutex_lock (&tt_mu);
+  lrvm__mutex_lock (&tt_mu);
   t = tt_lookup_locked (tid);
   pthread_mutex_unlock (&tt_mu);
   return t;
@@ -74,7 +74,7 @@ tt_remove (trans_t tid)
 
   if (tid <= 0)
     return NULL;
-  pthread_mutex_lock (&tt_mu);
+  lrvm__mutex_lock (&tt_mu);
   for (pp = &tt[(unsigned) tid % TT_BUCKETS]; *pp != NULL;
        pp = &TT_NEXT (*pp))
     if ((*pp)->tid == tid)
@@ -194,7 +194,7 @@ trans_end (struct lrvm_trans *t)
   struct lrvm_store *s = t->store;
   size_t i;
 
-  pthread_mutex_lock (&s->mu);
+  lrvm__mutex_lock (&s->mu);
   for (i = 0; i < t->nsegs; i++)
     t->segs[i].seg->owner = NULL;
   s->active--;
@@ -220,7 +220,7 @@ lrvm__trans_drop_store (struct lrvm_store *s)
     for (;;)
       {
         struct lrvm_trans *t;
-        pthread_mutex_lock (&tt_mu);
+        lrvm__mutex_lock (&tt_mu);
         for (t = tt[b]; t != NULL && t->store != s; t = TT_NEXT (t))
           ;
         pthread_mutex_unlock (&tt_mu);
@@ -256,7 +256,7 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
      is refused before it sizes an allocation.  One critical section
      then takes a transaction (the store's spare one if it is large
      enough) and claims the segments.  */
-  pthread_mutex_lock (&s->mu);
+  lrvm__mutex_lock (&s->mu);
   /* A truncation waits for the active transactions to end.  */
   while (s->quiescing)
     pthread_cond_wait (&s->begin_cv, &s->mu);
@@ -521,7 +521,7 @@ rvm_commit (trans_t tid, unsigned int flags)
     {
       /* The commit stands whatever happens here.  A failed truncation
          marks the log failed, and the next commit reports it.  */
-      pthread_mutex_lock (&s->mu);
+      lrvm__mutex_lock (&s->mu);
       if (lrvm__log_truncate_wanted (s) && lrvm__quiesce (s)
           && lrvm__log_truncate_wanted (s))
         lrvm__truncate_locked (s, 0);
@@ -550,7 +550,7 @@ rvm_abort (trans_t tid)
     return lrvm__error (0, RVM_ETRANS, "rvm_abort: %d is not an active"
                         " transaction", tid);
   restore (t);
-  pthread_mutex_lock (&s->log.mu);
+  lrvm__mutex_lock (&s->log.mu);
   s->st.aborts++;
   pthread_mutex_unlock (&s->log.mu);
   trans_end (t);

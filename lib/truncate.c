@@ -64,7 +64,7 @@ lrvm__apply_and_reset (struct lrvm_store *s, uint64_t end,
     return lrvm__syserr (s->opt.verbose, e, "truncate");
   /* The header is under the log mutex: committers and rvm_stats read
      it there even while a truncation holds the log.  */
-  pthread_mutex_lock (&L->mu);
+  lrvm__mutex_lock (&L->mu);
   L->hdr = h;
   pthread_mutex_unlock (&L->mu);
   return 0;
@@ -321,7 +321,7 @@ truncate_by_checkpoint (struct lrvm_store *s, uint64_t *blocks)
     return r;
   if ((e = LRVM_FAILPOINT ("truncate.after_checkpoint_header")) != 0)
     return lrvm__syserr (s->opt.verbose, e, "truncate");
-  pthread_mutex_lock (&L->mu);
+  lrvm__mutex_lock (&L->mu);
   L->hdr = h;
   L->next_seq = L->written_seq = L->durable_seq = next_seq;
   pthread_mutex_unlock (&L->mu);
@@ -349,7 +349,7 @@ want_checkpoint (struct lrvm_store *s)
     return 0;
   /* LOGGED and NDIRTY change under the log mutex as commits append
      (before the caller holds the log).  */
-  pthread_mutex_lock (&L->mu);
+  lrvm__mutex_lock (&L->mu);
   for (g = s->segs; g != NULL; g = g->next)
     if (g->logged)
       {
@@ -376,7 +376,7 @@ worth_waiting (struct lrvm_store *s)
   int others = 0, mine = 0;
 
   /* LOGGED changes under the log mutex; OWNER under S->mu.  */
-  pthread_mutex_lock (&s->log.mu);
+  lrvm__mutex_lock (&s->log.mu);
   for (g = s->segs; g != NULL; g = g->next)
     if (g->logged && g->owner != NULL)
       {
@@ -480,7 +480,7 @@ lrvm__truncate_locked (struct lrvm_store *s, int shrink)
       lrvm__names_clear (&mem);
       free (mem.v);
     }
-  pthread_mutex_lock (&L->mu);
+  lrvm__mutex_lock (&L->mu);
   if (r == 0)
     {
       L->tail = L->flushed_off = LRVM_LOG_DATA_START;
@@ -523,7 +523,7 @@ rvm_truncate (rvm_t rvm)
 
   if ((r = lrvm__store_check (rvm, "rvm_truncate")) != 0)
     return r;
-  pthread_mutex_lock (&rvm->mu);
+  lrvm__mutex_lock (&rvm->mu);
   lrvm__quiesce (rvm);
   r = lrvm__truncate_locked (rvm, 1);
   pthread_mutex_unlock (&rvm->mu);

@@ -3,6 +3,7 @@
 
 # LRVM_CHECK_PTHREAD: find how to build with POSIX threads; sets
 # PTHREAD_CFLAGS and PTHREAD_LIBS and adds them to CFLAGS and LIBS.
+# Also defines HAVE_SCHED_YIELD, its library in PTHREAD_LIBS.
 AC_DEFUN([LRVM_CHECK_PTHREAD],
 [
   AC_CACHE_CHECK([whether $CC accepts -pthread], [lrvm_cv_pthread_flag],
@@ -21,6 +22,17 @@ AC_DEFUN([LRVM_CHECK_PTHREAD],
        [AC_MSG_ERROR([POSIX threads are required])])
      AS_CASE([$ac_cv_search_pthread_create],
        ["none required"], [], [PTHREAD_LIBS=$ac_cv_search_pthread_create])])
+  # sched_yield, for a thread that finds a mutex taken
+  # (lrvm__mutex_wait): in the C library, or in -lrt or -lposix4 on
+  # older systems, which then go with the thread libraries.
+  lrvm_save_LIBS=$LIBS
+  AC_SEARCH_LIBS([sched_yield], [rt posix4],
+    [AC_DEFINE([HAVE_SCHED_YIELD], [1],
+       [Define to 1 if you have the `sched_yield' function.])
+     AS_CASE([$ac_cv_search_sched_yield],
+       ["none required"], [],
+       [PTHREAD_LIBS="$PTHREAD_LIBS $ac_cv_search_sched_yield"])])
+  LIBS=$lrvm_save_LIBS
   CFLAGS="$CFLAGS $PTHREAD_CFLAGS"
   AC_SUBST([PTHREAD_CFLAGS])
   AC_SUBST([PTHREAD_LIBS])

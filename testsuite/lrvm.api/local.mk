@@ -82,3 +82,10 @@ testsuite_lrvm_api_segindex_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_api_segindex_LDADD = $(TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/segindex.exp
+
+check_PROGRAMS += testsuite/lrvm.api/mutex
+testsuite_lrvm_api_mutex_SOURCES = testsuite/lrvm.api/mutex.c
+testsuite_lrvm_api_mutex_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_mutex_LDADD = $(CORE_TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/mutex.exp
