@@ -293,6 +293,17 @@ t_now_usec (void)
   return (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
 }
 
+void
+t_sleep_usec (long usec)
+{
+  struct timespec ts;
+
+  ts.tv_sec = usec / 1000000;
+  ts.tv_nsec = (usec % 1000000) * 1000;
+  while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
 int
 t_find_module (const char *dir, const char *la, char *path, size_t size)
 {

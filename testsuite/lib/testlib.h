@@ -136,5 +136,7 @@ uint64_t t_seed (const char *what);
 uint64_t t_mix (uint64_t x);
 /* Microseconds of the wall clock, for the times tests print.  */
 uint64_t t_now_usec (void);
+/* Sleep USEC microseconds, through signals.  */
+void t_sleep_usec (long usec);
 
 #endif

@@ -11,10 +11,8 @@
 #include "lrvm-internal.h"
 #include "testlib.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define THREADS 4
 #define ROUNDS 200000
@@ -63,17 +61,6 @@ late_taker (void *arg)
   return NULL;
 }
 
-static void
-sleep_msec (long msec)
-{
-  struct timespec ts;
-
-  ts.tv_sec = msec / 1000;
-  ts.tv_nsec = (msec % 1000) * 1000000;
-  while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -107,7 +94,7 @@ main (int argc, char **argv)
   before = counter;
   if (pthread_create (&th[0], NULL, late_taker, &saw_released) != 0)
     t_bail ("pthread_create failed");
-  sleep_msec (100);
+  t_sleep_usec (100000);
   t_check (counter == before,
            "mutex: a thread does not get the mutex while another holds"
            " it for 100 ms");

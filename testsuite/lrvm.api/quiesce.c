@@ -14,12 +14,10 @@
 #include <lrvm.h>
 #include "testlib.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SEG ((size_t) 64 * 1024)
@@ -29,17 +27,6 @@ static unsigned char
 pat (unsigned tag, size_t i)
 {
   return (unsigned char) (tag * 29u + i * 7u + 1u);
-}
-
-static void
-sleep_usec (long usec)
-{
-  struct timespec ts;
-
-  ts.tv_sec = usec / 1000000;
-  ts.tv_nsec = (usec % 1000000) * 1000;
-  while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
-    ;
 }
 
 static struct rvm_statistics
@@ -159,7 +146,7 @@ hold_loop (void *arg)
         }
       for (i = 0; i < RANGE; i++)
         mem[off + i] = pat (tag, i);
-      sleep_usec (h->hold_usec);
+      t_sleep_usec (h->hold_usec);
       if (rvm_commit (tid, RVM_NO_FLUSH) != 0)
         {
           h->failed = 1;
@@ -292,7 +279,7 @@ begin_late (void *arg)
   struct beginner *b = arg;
   trans_t tid;
 
-  sleep_usec (5000);
+  t_sleep_usec (5000);
   b->r = rvm_begin (b->rvm, 1, &b->base, 0, &tid);
   b->returned = t_now_usec ();
   if (b->r == 0)
