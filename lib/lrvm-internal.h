@@ -157,7 +157,9 @@ struct lrvm_seg
   char name[LRVM_NAME_MAX + 1];
 };
 
-/* A set of segment names, for those with records in the live log.  */
+/* A set of segment names, for those with records in the live log and
+   those a truncation writes from memory: open addressing in CAP slots
+   (0 or a power of two, at least twice N), each NULL or a name.  */
 struct lrvm_names
 {
   char **v;

@@ -13,26 +13,72 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* FNV-1a of the LEN bytes of NAME.  */
+static uint64_t
+name_hash (const char *name, size_t len)
+{
+  uint64_t h = 0xcbf29ce484222325ull;
+  size_t i;
+
+  for (i = 0; i < len; i++)
+    h = (h ^ (unsigned char) name[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* Spread the bits of X over a slot number of a table of CAP slots.  */
+static size_t
+spread (uint64_t x, size_t cap)
+{
+  return (size_t) ((x * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+/* The slot of NS that holds the name of LEN bytes at NAME, or the
+   empty slot where it would go.  NS->cap is not 0.  */
+static size_t
+names_slot (const struct lrvm_names *ns, const char *name, size_t len)
+{
+  size_t i;
+
+  for (i = spread (name_hash (name, len), ns->cap); ns->v[i] != NULL;
+       i = (i + 1) & (ns->cap - 1))
+    if (strncmp (ns->v[i], name, len) == 0 && ns->v[i][len] == '\0')
+      break;
+  return i;
+}
+
+/* Add the name of LEN bytes at NAME to NS, if it is not there: 0, or
+   -1 without memory.  */
 int
 lrvm__names_add (struct lrvm_names *ns, const char *name, size_t len)
 {
   char *copy;
+  size_t i;
 
-  if (ns->n == ns->cap)
+  if (2 * (ns->n + 1) > ns->cap)
     {
-      size_t cap = ns->cap ? ns->cap * 2 : 8;
-      char **v = realloc (ns->v, cap * sizeof *v);
-      if (v == NULL)
+      struct lrvm_names bigger;
+      bigger.cap = ns->cap ? ns->cap * 2 : 16;
+      bigger.n = ns->n;
+      bigger.v = calloc (bigger.cap, sizeof *bigger.v);
+      if (bigger.v == NULL)
         return -1;
-      ns->v = v;
-      ns->cap = cap;
+      for (i = 0; i < ns->cap; i++)
+        if (ns->v[i] != NULL)
+          bigger.v[names_slot (&bigger, ns->v[i], strlen (ns->v[i]))]
+            = ns->v[i];
+      free (ns->v);
+      *ns = bigger;
     }
+  i = names_slot (ns, name, len);
+  if (ns->v[i] != NULL)
+    return 0;
   copy = malloc (len + 1);
   if (copy == NULL)
     return -1;
   memcpy (copy, name, len);
   copy[len] = '\0';
-  ns->v[ns->n++] = copy;
+  ns->v[i] = copy;
+  ns->n++;
   return 0;
 }
 
@@ -47,21 +93,20 @@ int
 lrvm__names_has_n (const struct lrvm_names *ns, const char *name,
                    size_t len)
 {
-  size_t i;
-
-  for (i = 0; i < ns->n; i++)
-    if (strncmp (ns->v[i], name, len) == 0 && ns->v[i][len] == '\0')
-      return 1;
-  return 0;
+  return ns->n > 0 && ns->v[names_slot (ns, name, len)] != NULL;
 }
 
+/* Empty NS; it keeps its slots for the next names.  */
 void
 lrvm__names_clear (struct lrvm_names *ns)
 {
   size_t i;
 
-  for (i = 0; i < ns->n; i++)
-    free (ns->v[i]);
+  for (i = 0; i < ns->cap; i++)
+    {
+      free (ns->v[i]);
+      ns->v[i] = NULL;
+    }
   ns->n = 0;
 }
 
@@ -71,13 +116,6 @@ lrvm__names_clear (struct lrvm_names *ns)
    and rvm_destroy's check).  Linear probing; a removal shifts the
    entries after it back, so that no slot is ever a tombstone and
    mapping and unmapping stay O(1) however many segments are mapped.  */
-
-/* Spread the bits of X over a slot number of a table of CAP slots.  */
-static size_t
-spread (uint64_t x, size_t cap)
-{
-  return (size_t) ((x * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-}
 
 /* Bases are page addresses: their low bits say nothing.  */
 static size_t
@@ -90,18 +128,6 @@ static size_t
 name_home (const struct lrvm_seg *g, size_t cap)
 {
   return spread (g->namehash, cap);
-}
-
-/* FNV-1a of the LEN bytes of NAME.  */
-static uint64_t
-name_hash (const char *name, size_t len)
-{
-  uint64_t h = 0xcbf29ce484222325ull;
-  size_t i;
-
-  for (i = 0; i < len; i++)
-    h = (h ^ (unsigned char) name[i]) * 0x100000001b3ull;
-  return h;
 }
 
 typedef size_t (*home_fn) (const struct lrvm_seg *, size_t);

@@ -89,3 +89,10 @@ testsuite_lrvm_api_mutex_CPPFLAGS = $(TEST_CPPFLAGS)
 testsuite_lrvm_api_mutex_LDADD = $(CORE_TESTLIBS)
 
 EXTRA_DIST += testsuite/lrvm.api/mutex.exp
+
+check_PROGRAMS += testsuite/lrvm.api/names
+testsuite_lrvm_api_names_SOURCES = testsuite/lrvm.api/names.c
+testsuite_lrvm_api_names_CPPFLAGS = $(TEST_CPPFLAGS)
+testsuite_lrvm_api_names_LDADD = $(CORE_TESTLIBS)
+
+EXTRA_DIST += testsuite/lrvm.api/names.exp
