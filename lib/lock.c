@@ -64,9 +64,10 @@ lrvm__lock_shared (int fd)
 }
 
 /* M was taken when lrvm__mutex_lock tried it.  Its holder most likely
-   runs on another processor and lets it go within a microsecond:
-   yield to it (or to the holder, if it waits for this processor) and
-   try again, a few times, before sleeping in pthread_mutex_lock.  Two
+   runs a transaction's call on another processor and lets it go within
+   a microsecond: yield (to the holder, if it waits for this processor)
+   and try again, a few times, before sleeping in pthread_mutex_lock,
+   as a holder that maps a segment or truncates the log needs.  Two
    threads committing without pause on a segment each otherwise sleep
    and wake each other on nearly every commit.  */
 void

@@ -95,8 +95,9 @@ int lrvm__lock_shared (int fd);
 
 /* Take the mutex M.  A thread that finds it taken yields the processor
    up to LRVM_LOCK_YIELDS times, trying again after each, before it
-   sleeps (lrvm__mutex_wait, lock.c): the library holds its mutexes for
-   well under a microsecond, less than a sleep and a wake-up cost.  */
+   sleeps (lrvm__mutex_wait, lock.c): a transaction's calls hold the
+   mutexes for well under a microsecond, less than a sleep and a
+   wake-up cost.  */
 #define LRVM_LOCK_YIELDS 10
 void lrvm__mutex_wait (pthread_mutex_t *m);
 
