@@ -143,8 +143,8 @@ table_put (struct lrvm_seg **v, size_t cap, struct lrvm_seg *g,
   v[i] = g;
 }
 
-/* Remove G from V, where it is.  Each entry after it in the run moves
-   into the hole unless its home slot lies between the hole and it.  */
+/* Remove G from V.  Each entry after it in the run moves into the
+   hole unless its home slot lies between the hole and it.  */
 static void
 table_del (struct lrvm_seg **v, size_t cap, struct lrvm_seg *g,
            home_fn home)
@@ -152,7 +152,8 @@ table_del (struct lrvm_seg **v, size_t cap, struct lrvm_seg *g,
   size_t i, j;
 
   for (i = home (g, cap); v[i] != g; i = (i + 1) & (cap - 1))
-    ;
+    if (v[i] == NULL)
+      return;                   /* not there: nothing to remove */
   for (j = (i + 1) & (cap - 1); v[j] != NULL; j = (j + 1) & (cap - 1))
     if (((j - home (v[j], cap)) & (cap - 1)) >= ((j - i) & (cap - 1)))
       {
