@@ -518,9 +518,11 @@ shared_workers (rvm_t rvm, struct worker *w, int n, size_t size,
 /* Benchmarks 1 and 2: durable commits from one thread, from THREADS
    threads with a segment each (group commit), and their physical
    limits: one write and one flush per record, and per THREADS records.
-   A round opens one store and bare files and runs the four in short
+   A round opens one store and bare files and runs them in short
    alternating slices, so that the device's drift, which is large on
-   shared machines, weighs on all four alike.  */
+   shared machines, weighs on all alike: the library alone, the limit
+   alone, the group, its limit, the bare group commit, and the limit
+   with a thread computing beside it.  */
 
 #define SLICES 5                /* slices of each kind per round */
 
@@ -750,11 +752,60 @@ slice_bare (struct bare_group *g, double secs, long count, struct tally *t)
   t->secs += now () - t0;
 }
 
+/* The 1-thread physical limit with another thread computing beside
+   it, which never touches the file: on a machine whose processors and
+   disk share a host, a flush can take longer while another processor
+   works, and a group commit always has threads working around its
+   flushes.  */
+struct spinner
+{
+  pthread_mutex_t mu;
+  int stop;
+  volatile unsigned long sink;  /* work the compiler cannot drop */
+};
+
+static void *
+spin_run (void *arg)
+{
+  struct spinner *sp = arg;
+  int stop = 0;
+
+  while (!stop)
+    {
+      unsigned long k;
+      for (k = 0; k < 1000; k++)
+        sp->sink += k;
+      pthread_mutex_lock (&sp->mu);
+      stop = sp->stop;
+      pthread_mutex_unlock (&sp->mu);
+    }
+  return NULL;
+}
+
+static void
+slice_busy (struct raw_file *f, double secs, long count, struct tally *t)
+{
+  struct spinner sp;
+  pthread_t th;
+
+  memset (&sp, 0, sizeof sp);
+  if (pthread_mutex_init (&sp.mu, NULL) != 0
+      || pthread_create (&th, NULL, spin_run, &sp) != 0)
+    die ("pthread_create failed");
+  slice_raw (f, 1, secs, count, t);
+  pthread_mutex_lock (&sp.mu);
+  sp.stop = 1;
+  pthread_mutex_unlock (&sp.mu);
+  pthread_join (th, NULL);
+  pthread_mutex_destroy (&sp.mu);
+}
+
 struct durable_result
 {
   double one, raw, group;       /* commits per second */
   double batch;                 /* group's limit: THREADS per flush */
   double bare;                  /* the bare group commit */
+  double busy;                  /* the 1-thread limit beside a spinner */
   double per_flush;             /* group: commits made durable per flush */
   double record;                /* one: record bytes per commit */
 };
@@ -797,11 +848,11 @@ run_durable_round (int want, int round)
   struct rvm_statistics a, b;
   struct durable_result res;
   struct tally one = { 0, 0 }, raw = { 0, 0 }, group = { 0, 0 };
-  struct tally batch = { 0, 0 }, bare = { 0, 0 };
+  struct tally batch = { 0, 0 }, bare = { 0, 0 }, busy = { 0, 0 };
   struct bare_group bg;
   struct worker w[THREADS];
   struct raw_file f = { -1, 0, NULL, 0 }, fb = { -1, 0, NULL, 0 };
-  struct raw_file fg = { -1, 0, NULL, 0 };
+  struct raw_file fg = { -1, 0, NULL, 0 }, fs = { -1, 0, NULL, 0 };
   uint64_t rng = 12345;
   double flushes = 0, flushed = 0, bytes = 0, commits = 0;
   double secs = opt_seconds / SLICES;
@@ -817,6 +868,7 @@ run_durable_round (int want, int round)
     {
       raw_open (&fb, rawdir, "batch", THREADS * record_bytes (), &rng);
       raw_open (&fg, rawdir, "bare", record_bytes (), &rng);
+      raw_open (&fs, rawdir, "busy", record_bytes (), &rng);
       memset (&bg, 0, sizeof bg);
       bg.f = &fg;
       bg.buf = malloc (THREADS * fg.len);
@@ -826,8 +878,8 @@ run_durable_round (int want, int round)
     }
 
   for (i = 0; i < slices; i++)
-    for (step = 0; step < 5; step++)
-      switch ((round + i + step) % 5)
+    for (step = 0; step < 6; step++)
+      switch ((round + i + step) % 6)
         {
         case 0:
           if (want & B_LIB)
@@ -851,6 +903,10 @@ run_durable_round (int want, int round)
           if (want & B_GROUP)
             slice_bare (&bg, secs, count, &bare);
           break;
+        case 4:
+          if (want & B_GROUP)
+            slice_busy (&fs, secs, count, &busy);
+          break;
         default:
           if (want & B_GROUP)
             {
@@ -867,6 +923,7 @@ run_durable_round (int want, int round)
   raw_close (&f);
   raw_close (&fb);
   raw_close (&fg);
+  raw_close (&fs);
   if (want & B_GROUP)
     {
       free (bg.buf);
@@ -880,6 +937,7 @@ run_durable_round (int want, int round)
   res.group = group.secs > 0 ? group.commits / group.secs : 0;
   res.batch = batch.secs > 0 ? batch.commits / batch.secs : 0;
   res.bare = bare.secs > 0 ? bare.commits / bare.secs : 0;
+  res.busy = busy.secs > 0 ? busy.commits / busy.secs : 0;
   res.per_flush = flushes > 0 ? flushed / flushes : 0;
   res.record = commits > 0 ? bytes / commits : 0;
   return res;
@@ -1360,7 +1418,8 @@ usage (int status)
          "  lib, raw         either half of 'durable' alone\n"
          "  group            durable commits, 4 threads (group commit), the\n"
 "                   limit of one write and flush per 4 commits, and a\n"
-"                   bare group commit of 4 threads without the library\n"
+"                   bare group commit of 4 threads without the library,\n"
+"                   and the 1-thread limit beside a computing thread\n"
          "  noflush          no-flush commits at the default truncation"
          " threshold\n"
          "                   (steady state, and the first cycle of a fresh"
@@ -1448,7 +1507,7 @@ int
 main (int argc, char **argv)
 {
   struct series lib1, raw1, pair, grp, grp_pf, gpair, batch, bpair,
-    bare, barepair, lbpair, pair_one, pair_two, pair_ratio, pair_records,
+    bare, barepair, lbpair, busy, busypair, pair_one, pair_two, pair_ratio, pair_records,
     nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss;
   struct window_series steady, first, cache;
   double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_first = 0,
@@ -1551,7 +1610,7 @@ main (int argc, char **argv)
 
   memset (&lib1, 0, sizeof lib1);
   raw1 = pair = grp = grp_pf = gpair = batch = bpair = bare = barepair
-    = lbpair = pair_one = pair_two = pair_ratio = pair_records = nf_huge
+    = lbpair = busy = busypair = pair_one = pair_two = pair_ratio = pair_records = nf_huge
     = nf_nr
     = mem_main = old_main = mem_cache = old_cache = growth_loss = lib1;
   memset (&steady, 0, sizeof steady);
@@ -1580,6 +1639,9 @@ main (int argc, char **argv)
               add (&barepair, d.bare / d.raw);
             if (d.bare > 0)
               add (&lbpair, d.group / d.bare);
+            add (&busy, d.busy);
+            if (d.raw > 0)
+              add (&busypair, d.busy / d.raw);
           }
         if (d.one > 0 && d.raw > 0)
           add (&pair, d.one / d.raw);
@@ -1643,6 +1705,12 @@ main (int argc, char **argv)
            "");
       row ("ratio lrvm / bare group commit in each round", &lbpair, "%.3f",
            "");
+      printf ("   1-thread physical limit with another thread computing"
+              " beside it\n   (how much work on another processor slows a"
+              " flush here)\n");
+      row ("  writes + flushes", &busy, "%.0f", "/s");
+      row ("  ratio to the 1-thread limit in each round", &busypair,
+           "%.2f", "");
       printf ("\n");
       fflush (stdout);
     }
@@ -1846,6 +1914,10 @@ main (int argc, char **argv)
     printf ("                        %.3f x a bare group commit, which"
             " reaches %.2f x the\n                        1-thread limit"
             " here\n", median (&lbpair), median (&barepair));
+  if (busypair.n > 0)
+    printf ("                        (the 1-thread limit falls to %.2f x"
+            " with a thread\n                        computing beside it)\n",
+            median (&busypair));
   if (m_def > 0)
     {
       printf ("  no-flush, 1 thread  %8.0f commits/s, steady state, %s"
