@@ -789,8 +789,9 @@ slice_busy (struct raw_file *f, double secs, long count, struct tally *t)
   pthread_t th;
 
   memset (&sp, 0, sizeof sp);
-  if (pthread_mutex_init (&sp.mu, NULL) != 0
-      || pthread_create (&th, NULL, spin_run, &sp) != 0)
+  if (pthread_mutex_init (&sp.mu, NULL) != 0)
+    die ("out of memory");
+  if (pthread_create (&th, NULL, spin_run, &sp) != 0)
     die ("pthread_create failed");
   slice_raw (f, 1, secs, count, t);
   pthread_mutex_lock (&sp.mu);
