@@ -1207,11 +1207,37 @@ struct recovery_result
    maps no other, against the same in a store that maps MANY_SEGMENTS
    other segments of 4 KiB, in alternating slices of -t/5 seconds:
    whether a transaction's cost depends on how many segments are
-   mapped.  ONE and MANY are commits per second.  */
+   mapped.  ONE and MANY are commits per second.  Then the same for
+   mapping and unmapping an existing segment of 4 KiB, MAP_ONE and
+   MAP_MANY microseconds per pair of calls; their ratio is reported as
+   one of rates, MAP_ONE / MAP_MANY, like the commits'.  */
 struct segments_result
 {
   double one, many;
+  double map_one, map_many;
 };
+
+#define MAP_CYCLES 2000         /* map + unmap pairs timed per store */
+
+/* Microseconds per rvm_map_segment + rvm_unmap_segment of an existing
+   4 KiB segment of RVM.  */
+static double
+map_cycles (rvm_t rvm)
+{
+  double t0;
+  void *base;
+  int i;
+
+  base = map_segment (rvm, "cycler", 4096);
+  check_rvm (rvm_unmap_segment (rvm, base), "rvm_unmap_segment");
+  t0 = now ();
+  for (i = 0; i < MAP_CYCLES; i++)
+    {
+      base = map_segment (rvm, "cycler", 4096);
+      check_rvm (rvm_unmap_segment (rvm, base), "rvm_unmap_segment");
+    }
+  return (now () - t0) * 1e6 / MAP_CYCLES;
+}
 
 static struct segments_result
 run_segments (int round)
@@ -1241,6 +1267,11 @@ run_segments (int round)
     for (k = 0; k < 2; k++)
       slice_threads (&w[(round + i + k) % 2], 1, secs, count,
                      &t[(round + i + k) % 2]);
+  for (k = 0; k < 2; k++)
+    if ((round + k) % 2 == 0)
+      res.map_one = map_cycles (w[0].rvm);
+    else
+      res.map_many = map_cycles (w[1].rvm);
   for (k = 0; k < 2; k++)
     {
       check_rvm (rvm_close (w[k].rvm), "rvm_close");
@@ -1440,8 +1471,9 @@ usage (int status)
          " 1 thread\n"
          "  memory           the physical limits, both segment sizes\n"
          "  recovery         recovery time of logs of N records\n"
-         "  segments         no-flush commits with 1000 other segments"
-         " mapped\n"
+         "  segments         no-flush commits, and mapping and unmapping,"
+         " with 1000\n"
+         "                   other segments mapped\n"
          "Options:\n"
          "  -t SECONDS  length of each timed run (default 1.5); a run at"
          " the default\n"
@@ -1875,9 +1907,9 @@ main (int argc, char **argv)
 
   if (want & B_SEGMENTS)
     {
-      struct series one, many, ratio;
+      struct series one, many, ratio, map_one, map_many, map_ratio;
       memset (&one, 0, sizeof one);
-      many = ratio = one;
+      many = ratio = map_one = map_many = map_ratio = one;
       printf ("5. No-flush commits, 1 thread, on a %s segment, beside %d"
               " other segments\n   mapped or none, in alternating slices\n",
               size_name (CACHE_SEG_SIZE), MANY_SEGMENTS);
@@ -1889,10 +1921,19 @@ main (int argc, char **argv)
           add (&many, r.many);
           if (r.one > 0)
             add (&ratio, r.many / r.one);
+          add (&map_one, r.map_one);
+          add (&map_many, r.map_many);
+          if (r.map_many > 0)
+            add (&map_ratio, r.map_one / r.map_many);
         }
       row ("no other segment", &one, "%.0f", "/s");
       row ("1000 other segments", &many, "%.0f", "/s");
       row ("ratio in each round", &ratio, "%.2f", "");
+      printf ("   rvm_map_segment + rvm_unmap_segment of an existing 4 KiB"
+              " segment,\n   %d times in each store\n", MAP_CYCLES);
+      row ("no other segment", &map_one, "%.1f", "us");
+      row ("1000 other segments", &map_many, "%.1f", "us");
+      row ("ratio in each round", &map_ratio, "%.2f", "");
       printf ("\n");
       fflush (stdout);
     }
