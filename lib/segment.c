@@ -117,11 +117,18 @@ lrvm__names_clear (struct lrvm_names *ns)
    entries after it back, so that no slot is ever a tombstone and
    mapping and unmapping stay O(1) however many segments are mapped.  */
 
-/* Bases are page addresses: their low bits say nothing.  */
+/* The home slot of BASE.  Bases are page addresses: their low bits
+   say nothing.  */
+static size_t
+base_slot (const void *base, size_t cap)
+{
+  return spread ((uint64_t) (uintptr_t) base >> 12, cap);
+}
+
 static size_t
 base_home (const struct lrvm_seg *g, size_t cap)
 {
-  return spread ((uint64_t) (uintptr_t) g->base >> 12, cap);
+  return base_slot (g->base, cap);
 }
 
 static size_t
@@ -242,8 +249,7 @@ lrvm__seg_find (struct lrvm_store *s, const void *base)
 
   if (s->seg_index != NULL)
     {
-      uint64_t x = (uint64_t) (uintptr_t) base >> 12;
-      for (i = spread (x, cap); (g = s->seg_index[i]) != NULL;
+      for (i = base_slot (base, cap); (g = s->seg_index[i]) != NULL;
            i = (i + 1) & (cap - 1))
         if (g->base == base)
           return g;

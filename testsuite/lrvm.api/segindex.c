@@ -68,7 +68,7 @@ do_map (rvm_t rvm, struct seg *v, size_t i, struct tally *t)
 /* The mapped segment I: mapping it again and destroying it are both
    refused as mapped.  */
 static void
-check_refused (rvm_t rvm, struct seg *v, size_t i, struct tally *t)
+check_refused (rvm_t rvm, size_t i, struct tally *t)
 {
   char name[32];
   void *base = NULL;
@@ -84,7 +84,6 @@ check_refused (rvm_t rvm, struct seg *v, size_t i, struct tally *t)
   if (r != RVM_EMAPPED && t->bad_destroy++ == 0)
     t_note ("segindex: destroying mapped %s gave %d", name, r);
   t->refusals++;
-  (void) v;
 }
 
 /* rvm_begin on the mapped segment I finds it; with COMMIT, a new stamp
@@ -175,7 +174,7 @@ main (int argc, char **argv)
         switch ((x >> 32) % 4)
           {
           case 0:
-            check_refused (rvm, v, i, &t);
+            check_refused (rvm, i, &t);
             break;
           case 1:
             check_begin (rvm, v, i, 1, (unsigned char) (x >> 40 | 1), &t);
@@ -193,7 +192,7 @@ main (int argc, char **argv)
               {
                 mapped++;
                 check_begin (rvm, v, i, 0, 0, &t);
-                check_refused (rvm, v, i, &t);
+                check_refused (rvm, i, &t);
               }
           if (mapped > most)
             most = mapped;
