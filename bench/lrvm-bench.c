@@ -282,6 +282,15 @@ add (struct series *s, double v)
   s->v[s->n++] = v;
 }
 
+/* Add NUM / DEN to S, if both were measured (a benchmark that did not
+   run leaves 0).  */
+static void
+add_ratio (struct series *s, double num, double den)
+{
+  if (num > 0 && den > 0)
+    add (s, num / den);
+}
+
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -1665,21 +1674,15 @@ main (int argc, char **argv)
             add (&grp, d.group);
             add (&grp_pf, d.per_flush);
             add (&batch, d.batch);
-            if (d.batch > 0)
-              add (&bpair, d.group / d.batch);
+            add_ratio (&bpair, d.group, d.batch);
             add (&bare, d.bare);
-            if (d.raw > 0)
-              add (&barepair, d.bare / d.raw);
-            if (d.bare > 0)
-              add (&lbpair, d.group / d.bare);
+            add_ratio (&barepair, d.bare, d.raw);
+            add_ratio (&lbpair, d.group, d.bare);
             add (&busy, d.busy);
-            if (d.raw > 0)
-              add (&busypair, d.busy / d.raw);
+            add_ratio (&busypair, d.busy, d.raw);
           }
-        if (d.one > 0 && d.raw > 0)
-          add (&pair, d.one / d.raw);
-        if (d.one > 0 && d.group > 0)
-          add (&gpair, d.group / d.one);
+        add_ratio (&pair, d.one, d.raw);
+        add_ratio (&gpair, d.group, d.one);
       }
 
   if (want & (B_LIB | B_RAW))
@@ -1779,8 +1782,7 @@ main (int argc, char **argv)
               struct pair_result pr = run_noflush_pair (k);
               add (&pair_one, pr.one);
               add (&pair_two, pr.two);
-              if (pr.one > 0)
-                add (&pair_ratio, pr.two / pr.one);
+              add_ratio (&pair_ratio, pr.two, pr.one);
               add (&pair_records, pr.records);
             }
           if (want & B_MEMORY)
@@ -1919,12 +1921,10 @@ main (int argc, char **argv)
           struct segments_result r = run_segments (k);
           add (&one, r.one);
           add (&many, r.many);
-          if (r.one > 0)
-            add (&ratio, r.many / r.one);
+          add_ratio (&ratio, r.many, r.one);
           add (&map_one, r.map_one);
           add (&map_many, r.map_many);
-          if (r.map_many > 0)
-            add (&map_ratio, r.map_one / r.map_many);
+          add_ratio (&map_ratio, r.map_one, r.map_many);
         }
       row ("no other segment", &one, "%.0f", "/s");
       row ("1000 other segments", &many, "%.0f", "/s");
