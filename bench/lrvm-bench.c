@@ -334,6 +334,40 @@ smax (const struct series *s)
   return m;
 }
 
+/* The writes of one truncation by checkpoint, at their physical cost:
+   BLOCKS 4 KiB blocks written twice, once as the checkpoint (into the
+   log) and once into the segment file, each time in one sequential
+   pass of 1 MiB writes over a file of zero blocks, then flushed.  The
+   library also writes the log header between them; this counts only
+   the blocks.  Seconds.  */
+static double
+run_truncation_writes (double blocks)
+{
+  static unsigned char chunk[1 << 20];
+  char *dir = fresh_dir ();
+  uint64_t len = (uint64_t) blocks * 4096, off;
+  int fd[2], i;
+  double t0, t;
+
+  memset (chunk, 0x5a, sizeof chunk);
+  fd[0] = zero_file (dir, "log", len);
+  fd[1] = zero_file (dir, seg_names[0], len);
+  t0 = now ();
+  for (i = 0; i < 2; i++)
+    {
+      for (off = 0; off < len; off += sizeof chunk)
+        write_all (fd[i], chunk, len - off < sizeof chunk
+                                 ? (size_t) (len - off) : sizeof chunk, off);
+      if (flush_fd (fd[i]) != 0)
+        die ("%s: %s", flush_name (), strerror (errno));
+    }
+  t = now () - t0;
+  close (fd[0]);
+  close (fd[1]);
+  drop_dir (dir);
+  return t;
+}
+
 /* ------------------------------------------------------------------ */
 /* The workload: a thread committing transactions on its segment.  */
 
@@ -1478,7 +1512,8 @@ usage (int status)
          " RVM_NO_RESTORE\n"
          "  noflush-threads  2 threads at once, a 1 MiB segment each, beside"
          " 1 thread\n"
-         "  memory           the physical limits, both segment sizes\n"
+         "  memory           the physical limits, both segment sizes (with\n"
+         "                   noflush-default, also of the steady state)\n"
          "  recovery         recovery time of logs of N records\n"
          "  segments         no-flush commits, and mapping and unmapping,"
          " with 1000\n"
@@ -1550,7 +1585,8 @@ main (int argc, char **argv)
 {
   struct series lib1, raw1, pair, grp, grp_pf, gpair, batch, bpair,
     bare, barepair, lbpair, busy, busypair, pair_one, pair_two, pair_ratio, pair_records,
-    nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss;
+    nf_huge, nf_nr, mem_main, old_main, mem_cache, old_cache, growth_loss,
+    tr_writes, steady_limit, steady_ratio;
   struct window_series steady, first, cache;
   double m_lib1 = 0, m_raw1 = 0, m_grp = 0, m_def = 0, m_first = 0,
     m_cache = 0, m_huge = 0;
@@ -1654,7 +1690,8 @@ main (int argc, char **argv)
   raw1 = pair = grp = grp_pf = gpair = batch = bpair = bare = barepair
     = lbpair = busy = busypair = pair_one = pair_two = pair_ratio = pair_records = nf_huge
     = nf_nr
-    = mem_main = old_main = mem_cache = old_cache = growth_loss = lib1;
+    = mem_main = old_main = mem_cache = old_cache = growth_loss
+    = tr_writes = steady_limit = steady_ratio = lib1;
   memset (&steady, 0, sizeof steady);
   first = cache = steady;
 
@@ -1760,10 +1797,12 @@ main (int argc, char **argv)
       fflush (stdout);
       for (k = 0; k < opt_repeats; k++)
         {
-          struct window w1, w2;
+          struct window w1, w2, ws;
+          memset (&ws, 0, sizeof ws);
           if (want & B_NF_DEFAULT)
             {
               run_cycles (seg_size, &w1, &w2);
+              ws = w2;
               add_window (&first, &w1);
               add_window (&steady, &w2);
               add (&growth_loss, 100.0 * (1.0 - w1.rate / w2.rate));
@@ -1787,10 +1826,25 @@ main (int argc, char **argv)
             }
           if (want & B_MEMORY)
             {
+              double old = run_memory_limit (seg_size, 1);
               add (&mem_main, run_memory_limit (seg_size, 0));
-              add (&old_main, run_memory_limit (seg_size, 1));
+              add (&old_main, old);
               add (&mem_cache, run_memory_limit (CACHE_SEG_SIZE, 0));
               add (&old_cache, run_memory_limit (CACHE_SEG_SIZE, 1));
+              if (ws.truncations > 0)
+                {
+                  /* The steady state at its physical limit: this
+                     round's commits at the memory limit with old
+                     values, and its truncations' writes.  */
+                  double commits = ws.rate * ws.secs;
+                  double tw = run_truncation_writes (ws.blocks
+                                                     / ws.truncations);
+                  double lim = commits / (commits / old
+                                          + tw * ws.truncations);
+                  add (&tr_writes, tw * 1e3);
+                  add (&steady_limit, lim);
+                  add_ratio (&steady_ratio, ws.rate, lim);
+                }
             }
         }
       snprintf (label, sizeof label, "default threshold (%llu MiB), steady"
@@ -1827,6 +1881,16 @@ main (int argc, char **argv)
                "/s");
           row ("physical limit: memory with old values + buffered pwrite",
                &old_main, "%.0f", "/s");
+        }
+      if (steady_limit.n > 0)
+        {
+          printf ("   physical limit of the steady state: memory with old"
+                  " values, and each\n   truncation's blocks written twice"
+                  " (checkpoint, segment file), flushed\n");
+          row ("  those writes, per truncation", &tr_writes, "%.1f", "ms");
+          row ("  commits", &steady_limit, "%.0f", "/s");
+          row ("  ratio lrvm steady state / that limit in each round",
+               &steady_ratio, "%.2f", "");
         }
       if (want & (B_NF_CACHE | B_MEMORY))
         printf ("   %s segment (cache-resident, whatever -s says)\n",
@@ -1970,6 +2034,10 @@ main (int argc, char **argv)
       if (m_huge > 0)
         printf (", %.0f/s without truncation", m_huge);
       printf ("\n");
+      if (steady_ratio.n > 0)
+        printf ("                        %.2f x the physical limit of that"
+                " steady state (%.0f/s)\n", median (&steady_ratio),
+                median (&steady_limit));
     }
   if (m_cache > 0)
     printf ("  no-flush, 1 thread  %8.0f commits/s, steady state, %s segment"
