@@ -102,21 +102,22 @@ lrvm__zero_fill (int fd, uint64_t from, uint64_t to, int flush)
 }
 
 /* Open NAME in DIRFD a second time, for lrvm__write_durable: with
-   O_DSYNC, so that a write through it is durable when it returns and
-   makes nothing else of the file durable (POSIX promises only that
-   write's data, and Linux flushes only its range).  Returns -1 where
-   such writes do not reach stable storage (macOS needs F_FULLFSYNC,
-   which flushes the whole file) or there is no O_DSYNC: callers then
-   have no cheaper way than lrvm__flush.  */
+   O_DSYNC (or O_SYNC where there is no O_DSYNC), so that a write
+   through it is durable when it returns and makes nothing else of the
+   file durable (POSIX promises only that write's data, and Linux
+   flushes only its range).  Returns -1 where configure found no such
+   writes (LRVM_RANGE_DURABLE): where they do not reach stable storage
+   (macOS needs F_FULLFSYNC, which flushes the whole file) or there is
+   neither flag.  Callers then have no cheaper way than lrvm__flush.  */
 int
 lrvm__open_range_durable (int dirfd, const char *name)
 {
-#if defined LRVM_SYNC_FULLFSYNC || !HAVE_DECL_O_DSYNC
+#if LRVM_RANGE_DURABLE
+  return lrvm__open_at (dirfd, name, O_RDWR | lrvm__dsync_flag (), 0);
+#else
   (void) dirfd;
   (void) name;
   return -1;
-#else
-  return lrvm__open_at (dirfd, name, O_RDWR | O_DSYNC, 0);
 #endif
 }
 

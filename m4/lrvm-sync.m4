@@ -3,7 +3,8 @@
 # LRVM_CHECK_SYNC detects fsync, fdatasync (and whether it is declared;
 # it may live in -lrt or -lposix4), O_DSYNC, O_SYNC, F_FULLFSYNC,
 # posix_fallocate, flock and open-file-description locks, and chooses
-# the flush call (--with-sync overrides).  Results go to config.h as
+# the flush call (--with-sync overrides) and whether single writes can
+# be made durable alone (LRVM_RANGE_DURABLE).  Results go to config.h as
 # HAVE_* and LRVM_SYNC_*; lib/sync.c and lib/lock.c turn them into code.
 
 AC_DEFUN([LRVM_CHECK_SYNC],
@@ -64,6 +65,22 @@ AC_DEFUN([LRVM_CHECK_SYNC],
         [test "x$ac_cv_have_decl_O_SYNC" = xyes], [lrvm_dsync_flag=O_SYNC],
         [lrvm_dsync_flag=none])
   AC_MSG_RESULT([$lrvm_dsync_flag])
+
+  # A write through a descriptor opened with that flag is durable when it
+  # returns, and makes nothing else of the file durable: the library
+  # writes log headers and checkpoints that way.  Not with F_FULLFSYNC,
+  # the only way to reach stable storage where it exists; not without a
+  # flag.  Then headers are written and the whole log flushed, and
+  # truncation never writes a checkpoint.
+  AC_MSG_CHECKING([whether single writes can be made durable alone])
+  AS_IF([test "x$lrvm_sync_method" != xfullfsync &&
+         test "x$lrvm_dsync_flag" != xnone],
+    [lrvm_range_durable=yes
+     AC_DEFINE([LRVM_RANGE_DURABLE], [1],
+       [Define to 1 if a write through a descriptor opened with the
+        O_DSYNC mode flag is durable alone (log headers, checkpoints).])],
+    [lrvm_range_durable=no])
+  AC_MSG_RESULT([$lrvm_range_durable])
 
   AC_MSG_CHECKING([how to lock a store])
   AS_IF([test "x$ac_cv_func_flock" = xyes], [lrvm_lock_method=flock],

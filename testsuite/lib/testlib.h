@@ -17,6 +17,25 @@
 # define T_PRINTF(f, a)
 #endif
 
+/* 1 where the library writes log headers and checkpoints durable
+   alone (configure: LRVM_RANGE_DURABLE), else 0: truncation then never
+   writes a checkpoint, and the tests of checkpoints are UNSUPPORTED or
+   check the flush of the log instead.  A test program includes
+   config.h first.  */
+#ifdef LRVM_RANGE_DURABLE
+# define T_CHECKPOINTS 1
+#else
+# define T_CHECKPOINTS 0
+#endif
+
+/* 1 where rvm_open accepts RVM_SYNC_DSYNC: configure found O_DSYNC or
+   O_SYNC.  Elsewhere it refuses that mode with RVM_EINVAL.  */
+#if HAVE_DECL_O_DSYNC || HAVE_DECL_O_SYNC
+# define T_DSYNC_MODE 1
+#else
+# define T_DSYNC_MODE 0
+#endif
+
 void t_init (int argc, char **argv);
 void t_pass (const char *fmt, ...) T_PRINTF (1, 2);
 void t_fail (const char *fmt, ...) T_PRINTF (1, 2);

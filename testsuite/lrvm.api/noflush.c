@@ -410,6 +410,8 @@ test_crash (void)
       rd.dir = dir;
       rd.seed = t_rand (&rng);
       rd.mode = (int) (r % 3);
+      if (rd.mode == RVM_SYNC_DSYNC && !T_DSYNC_MODE)
+        rd.mode = RVM_SYNC_FLUSH;
       rd.flush_rate = r % 2 ? 8 : 40;
       rd.durable = 0;
       how_kill = (unsigned) (t_rand (&rng) % 3);
@@ -473,6 +475,13 @@ test_crash (void)
     }
   for (r = 0; r < 3; r++)
     {
+      if (r == RVM_SYNC_DSYNC && !T_DSYNC_MODE)
+        {
+          t_unsupported ("crash %s: after SIGKILL the store holds a prefix"
+                         " of the commits (no O_DSYNC or O_SYNC here)",
+                         mode_names[r]);
+          continue;
+        }
       t_note ("crash %s: %u of %u rounds failed", mode_names[r], fails[r],
               runs[r]);
       t_check (fails[r] == 0, "crash %s: after SIGKILL the store holds a"

@@ -1369,6 +1369,21 @@ main (int argc, char **argv)
   t_init (argc, argv);
   if (argc < 2)
     t_bail ("usage: %s PATH-OF-THE-LRVM-TOOL", argv[0]);
+  if (!T_CHECKPOINTS)
+    {
+      static const char *const cases[] = {
+        CASE_LEARN, CASE_OTHER, CASE_TOOL, CASE_SLOTS, CASE_DOUBLE,
+        CASE_BIG, CASE_RANDOM
+      };
+      int c;
+      for (c = 0; c < NSWEPT; c++)
+        t_unsupported ("killed at %s in truncations (no checkpoints in"
+                       " this build: no write is durable alone)",
+                       swept[c]);
+      for (c = 0; c < (int) (sizeof cases / sizeof cases[0]); c++)
+        t_unsupported ("%s (no checkpoints in this build)", cases[c]);
+      return t_done ();
+    }
   tool = argv[1];
   seed = t_seed ("checkpoint");
   top = t_tmpdir ("ckpt");

@@ -33,6 +33,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef O_DSYNC
+# define O_DSYNC O_SYNC
+#endif
+
 enum { ALPHA, BETA, GAMMA, NSEG };
 static const char *const segname[NSEG] = { "alpha", "beta", "gamma" };
 
