@@ -399,9 +399,10 @@ t_run_until_each (pid_t pid, int fd, uint64_t deadline,
 
       if (!killed)
         {
-          uint64_t t = t_now_usec ();
+          uint64_t t = t_now_usec (), wait;
           struct timeval tv;
           fd_set set;
+          int n;
 
           if (t >= deadline)
             {
@@ -409,11 +410,18 @@ t_run_until_each (pid_t pid, int fd, uint64_t deadline,
               killed = 1;
               continue;
             }
-          tv.tv_sec = (time_t) ((deadline - t) / 1000000u);
-          tv.tv_usec = (suseconds_t) ((deadline - t) % 1000000u);
+          /* At most a second at a time: a far deadline (UINT64_MAX for
+             none) does not fit a 32-bit time_t, and select refuses a
+             timeout that wrapped to a negative one.  */
+          wait = deadline - t < 1000000u ? deadline - t : 1000000u;
+          tv.tv_sec = (time_t) (wait / 1000000u);
+          tv.tv_usec = (suseconds_t) (wait % 1000000u);
           FD_ZERO (&set);
           FD_SET (fd, &set);
-          if (select (fd + 1, &set, NULL, NULL, &tv) <= 0)
+          n = select (fd + 1, &set, NULL, NULL, &tv);
+          if (n < 0 && errno != EINTR)
+            t_bail ("select: %s", strerror (errno));
+          if (n <= 0)
             continue;
         }
       got = read (fd, &v, sizeof v);
