@@ -62,11 +62,23 @@ run_build () {
 
 src=$srcdir/scripts/installcheck.c
 shared=$tmp/shared$EXEEXT
+# What -llrvm finds: the shared library, unless none was installed.
+kind=shared
+have_so=no
+for f in "$libdir"/liblrvm.so* "$libdir"/liblrvm*.dylib "$libdir"/liblrvm.sl; do
+  [ -e "$f" ] && have_so=yes
+done
+if [ "$have_so" = no ]; then
+  note "no shared library in $libdir (--disable-shared): -llrvm is"
+  note "liblrvm.a, linked with pkg-config --static --libs"
+  kind=-llrvm
+  libs=$static_libs
+fi
 # $cflags and $libs are word lists.
 if $CC $CFLAGS $cflags -DPACKAGE_VERSION="\"$VERSION\"" -o "$shared" \
      "$src" $libs 2>"$tmp/cc.log"; then
   pass "a program builds with <rvm.h> and <lrvm.h> and links -llrvm"
-  run_build shared "$shared"
+  run_build "$kind" "$shared"
 else
   failed "a program does not build against the installed library:"
   sed 's/^/      /' "$tmp/cc.log"
@@ -124,8 +136,8 @@ case $v in
   *" $VERSION") pass "lrvm --version: $v" ;;
   *) failed "lrvm --version: $v (expected version $VERSION)" ;;
 esac
-if [ -d "$tmp/store-shared" ]; then
-  if env "$SHLIBPATH_VAR=$libdir" "$tool" verify "$tmp/store-shared" \
+if [ -d "$tmp/store-$kind" ]; then
+  if env "$SHLIBPATH_VAR=$libdir" "$tool" verify "$tmp/store-$kind" \
        >"$tmp/verify.log" 2>&1; then
     pass "lrvm verify accepts the store the program left"
   else
