@@ -292,25 +292,16 @@ test_checkpoint (void)
           (unsigned long long) (b.checkpoints - a.checkpoints),
           (unsigned long long) (b.truncated_blocks - a.truncated_blocks),
           T_CHECKPOINTS);
-  if (T_CHECKPOINTS)
-    {
-      t_check (b.checkpoints - a.checkpoints == 1
-               && b.truncated_blocks - a.truncated_blocks == 1,
-               "400 no-flush commits to one block are truncated by a"
-               " checkpoint of that block");
-      t_check (file_is ("ckpt", base, SEGSIZE),
-               "after a checkpoint the file equals memory");
-    }
-  else
-    {
-      t_check (b.checkpoints == a.checkpoints
-               && b.truncated_blocks - a.truncated_blocks == 1,
-               "400 no-flush commits to one block: without checkpoints"
-               " in this build, the log is flushed and that block"
-               " written");
-      t_check (file_is ("ckpt", base, SEGSIZE),
-               "after that truncation the file equals memory");
-    }
+  t_check (b.checkpoints - a.checkpoints == T_CHECKPOINTS
+           && b.truncated_blocks - a.truncated_blocks == 1, "%s",
+           T_CHECKPOINTS ? "400 no-flush commits to one block are"
+                           " truncated by a checkpoint of that block"
+                         : "400 no-flush commits to one block: without"
+                           " checkpoints in this build, the log is"
+                           " flushed and that block written");
+  t_check (file_is ("ckpt", base, SEGSIZE), "%s",
+           T_CHECKPOINTS ? "after a checkpoint the file equals memory"
+                         : "after that truncation the file equals memory");
 
   for (i = 0; i < 400; i++)
     put (rvm, base, (size_t) (i * 37) % 2000, 200, (i + 7) & 0xff);
@@ -464,16 +455,13 @@ test_automatic (void)
   t_note ("automatic truncations: %llu, by checkpoint: %llu",
           (unsigned long long) st.truncations,
           (unsigned long long) st.checkpoints);
-  if (T_CHECKPOINTS)
-    t_check (st.truncations >= 5 && st.truncated_blocks > 0
-             && st.truncated_records == 0
-             && st.checkpoints == st.truncations,
-             "automatic truncations write from memory, by checkpoints");
-  else
-    t_check (st.truncations >= 5 && st.truncated_blocks > 0
-             && st.truncated_records == 0 && st.checkpoints == 0,
-             "automatic truncations write from memory, without"
-             " checkpoints in this build");
+  t_check (st.truncations >= 5 && st.truncated_blocks > 0
+           && st.truncated_records == 0
+           && st.checkpoints == (T_CHECKPOINTS ? st.truncations : 0), "%s",
+           T_CHECKPOINTS ? "automatic truncations write from memory, by"
+                           " checkpoints"
+                         : "automatic truncations write from memory,"
+                           " without checkpoints in this build");
   ok (rvm_truncate (rvm), "rvm_truncate");
   t_check (file_is ("auto", base, SEGSIZE),
            "after automatic truncations the file equals memory");

@@ -1361,6 +1361,25 @@ random_case (void)
   free (d);
 }
 
+/* Report UNSUPPORTED every swept passage and the other cases that need
+   failpoints; with ALL, also the learning run and the random kills,
+   which do not.  SWEPT_WHY says why in the passages' messages, WHY in
+   the others'.  */
+static void
+unsupported_cases (const char *swept_why, const char *why, int all)
+{
+  static const char *const cases[] = {
+    CASE_OTHER, CASE_TOOL, CASE_SLOTS, CASE_DOUBLE, CASE_BIG,
+    CASE_LEARN, CASE_RANDOM
+  };
+  int c, n = (int) (sizeof cases / sizeof cases[0]) - (all ? 0 : 2);
+
+  for (c = 0; c < NSWEPT; c++)
+    t_unsupported ("killed at %s in truncations (%s)", swept[c], swept_why);
+  for (c = 0; c < n; c++)
+    t_unsupported ("%s (%s)", cases[c], why);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1371,17 +1390,9 @@ main (int argc, char **argv)
     t_bail ("usage: %s PATH-OF-THE-LRVM-TOOL", argv[0]);
   if (!T_CHECKPOINTS)
     {
-      static const char *const cases[] = {
-        CASE_LEARN, CASE_OTHER, CASE_TOOL, CASE_SLOTS, CASE_DOUBLE,
-        CASE_BIG, CASE_RANDOM
-      };
-      int c;
-      for (c = 0; c < NSWEPT; c++)
-        t_unsupported ("killed at %s in truncations (no checkpoints in"
-                       " this build: no write is durable alone)",
-                       swept[c]);
-      for (c = 0; c < (int) (sizeof cases / sizeof cases[0]); c++)
-        t_unsupported ("%s (no checkpoints in this build)", cases[c]);
+      unsupported_cases ("no checkpoints in this build: no write is"
+                         " durable alone", "no checkpoints in this build",
+                         1);
       return t_done ();
     }
   tool = argv[1];
@@ -1404,18 +1415,9 @@ main (int argc, char **argv)
   double_fault_case ();
   big_case ();
 #else
-  {
-    int c;
-    for (c = 0; c < NSWEPT; c++)
-      t_unsupported ("killed at %s in truncations (failpoints not"
-                     " compiled in: configure --enable-failpoints)",
-                     swept[c]);
-    t_unsupported ("%s (failpoints not compiled in)", CASE_OTHER);
-    t_unsupported ("%s (failpoints not compiled in)", CASE_TOOL);
-    t_unsupported ("%s (failpoints not compiled in)", CASE_SLOTS);
-    t_unsupported ("%s (failpoints not compiled in)", CASE_DOUBLE);
-    t_unsupported ("%s (failpoints not compiled in)", CASE_BIG);
-  }
+  unsupported_cases ("failpoints not compiled in: configure"
+                     " --enable-failpoints", "failpoints not compiled in",
+                     0);
 #endif
   random_case ();
   model_free (&final_model);
