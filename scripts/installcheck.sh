@@ -18,6 +18,8 @@ trap 'rm -rf "$tmp"' EXIT
 pass () { echo "PASS: $*"; }
 failed () { echo "FAIL: $*"; fail=1; }
 note () { echo "      $*"; }
+# FAIL with the message $1, and the file $2 indented under it.
+failed_log () { failed "$1"; sed 's/^/      /' "$2"; }
 
 # The pkg-config module, found where make install put it.
 PKG_CONFIG_PATH=$pkgconfigdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
@@ -61,6 +63,15 @@ run_build () {
 }
 
 src=$srcdir/scripts/installcheck.c
+# Build the program as $1, with $cflags (a word list), linked with the
+# rest of the arguments; the compiler's messages go to $tmp/cc.log.
+build () {
+  out=$1
+  shift
+  $CC $CFLAGS $cflags -DPACKAGE_VERSION="\"$VERSION\"" -o "$out" "$src" \
+    "$@" 2>"$tmp/cc.log"
+}
+
 shared=$tmp/shared$EXEEXT
 # What -llrvm finds: the shared library, unless none was installed.
 kind=shared
@@ -74,14 +85,13 @@ if [ "$have_so" = no ]; then
   kind=-llrvm
   libs=$static_libs
 fi
-# $cflags and $libs are word lists.
-if $CC $CFLAGS $cflags -DPACKAGE_VERSION="\"$VERSION\"" -o "$shared" \
-     "$src" $libs 2>"$tmp/cc.log"; then
+# $libs is a word list.
+if build "$shared" $libs; then
   pass "a program builds with <rvm.h> and <lrvm.h> and links -llrvm"
   run_build "$kind" "$shared"
 else
-  failed "a program does not build against the installed library:"
-  sed 's/^/      /' "$tmp/cc.log"
+  failed_log "a program does not build against the installed library:" \
+    "$tmp/cc.log"
 fi
 
 if [ -f "$libdir/liblrvm.a" ]; then
@@ -95,13 +105,11 @@ if [ -f "$libdir/liblrvm.a" ]; then
       *) others="$others $w" ;;
     esac
   done
-  if $CC $CFLAGS $cflags -DPACKAGE_VERSION="\"$VERSION\"" -o "$static" \
-       "$src" "$libdir/liblrvm.a" $others 2>"$tmp/cc.log"; then
+  if build "$static" "$libdir/liblrvm.a" $others; then
     pass "a program links liblrvm.a and the libraries it needs"
     run_build static "$static"
   else
-    failed "a program does not link liblrvm.a:"
-    sed 's/^/      /' "$tmp/cc.log"
+    failed_log "a program does not link liblrvm.a:" "$tmp/cc.log"
   fi
 else
   note "no $libdir/liblrvm.a (configured with --disable-static)"
@@ -122,8 +130,7 @@ EOF
      && [ -s "$tmp/cxx.out" ]; then
     pass "a C++ program includes <rvm.h> and links -llrvm"
   else
-    failed "a C++ program with <rvm.h>:"
-    sed 's/^/      /' "$tmp/cc.log"
+    failed_log "a C++ program with <rvm.h>:" "$tmp/cc.log"
   fi
 else
   note "no C++ compiler ($cxx): the header's C linkage not checked"
@@ -141,8 +148,7 @@ if [ -d "$tmp/store-$kind" ]; then
        >"$tmp/verify.log" 2>&1; then
     pass "lrvm verify accepts the store the program left"
   else
-    failed "lrvm verify:"
-    sed 's/^/      /' "$tmp/verify.log"
+    failed_log "lrvm verify:" "$tmp/verify.log"
   fi
 fi
 
