@@ -248,6 +248,20 @@ write_all (int fd, const void *buf, size_t len, uint64_t off)
     }
 }
 
+/* Write bytes [0, SIZE) of FD from CHUNK, LEN bytes at a time (the
+   last write shorter), then flush them.  */
+static void
+fill_file (int fd, const void *chunk, size_t len, uint64_t size)
+{
+  uint64_t off;
+
+  for (off = 0; off < size; off += len)
+    write_all (fd, chunk, size - off < len ? (size_t) (size - off) : len,
+               off);
+  if (flush_fd (fd) != 0)
+    die ("%s: %s", flush_name (), strerror (errno));
+}
+
 /* Create DIR/NAME of SIZE bytes of real zero blocks, flushed, as the
    library preallocates its log; return its descriptor.  */
 static int
@@ -255,17 +269,13 @@ zero_file (const char *dir, const char *name, uint64_t size)
 {
   static const unsigned char zeros[65536];
   char path[4096];
-  uint64_t off;
   int fd;
 
   snprintf (path, sizeof path, "%s/%s", dir, name);
   fd = open (path, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
     die ("cannot create %s: %s", path, strerror (errno));
-  for (off = 0; off < size; off += sizeof zeros)
-    write_all (fd, zeros, sizeof zeros, off);
-  if (flush_fd (fd) != 0)
-    die ("%s: %s", flush_name (), strerror (errno));
+  fill_file (fd, zeros, sizeof zeros, size);
   return fd;
 }
 
@@ -345,22 +355,16 @@ run_truncation_writes (double blocks)
 {
   static unsigned char chunk[1 << 20];
   char *dir = fresh_dir ();
-  uint64_t len = (uint64_t) blocks * 4096, off;
-  int fd[2], i;
+  uint64_t len = (uint64_t) blocks * 4096;
+  int fd[2];
   double t0, t;
 
   memset (chunk, 0x5a, sizeof chunk);
   fd[0] = zero_file (dir, "log", len);
   fd[1] = zero_file (dir, seg_names[0], len);
   t0 = now ();
-  for (i = 0; i < 2; i++)
-    {
-      for (off = 0; off < len; off += sizeof chunk)
-        write_all (fd[i], chunk, len - off < sizeof chunk
-                                 ? (size_t) (len - off) : sizeof chunk, off);
-      if (flush_fd (fd[i]) != 0)
-        die ("%s: %s", flush_name (), strerror (errno));
-    }
+  fill_file (fd[0], chunk, sizeof chunk, len);
+  fill_file (fd[1], chunk, sizeof chunk, len);
   t = now () - t0;
   close (fd[0]);
   close (fd[1]);
