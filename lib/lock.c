@@ -2,7 +2,8 @@
    lifetime.  configure chose flock, open-file-description locks or
    classic fcntl locks; the first two also exclude a second handle in
    the same process, and store.c checks that case for all three.  Also
-   how a thread waits for a mutex another thread holds.  */
+   how a thread waits for a mutex another thread holds, and the striped
+   lock of data that every call reads.  */
 
 #include "lrvm-internal.h"
 
@@ -65,17 +66,26 @@ lrvm__lock_shared (int fd)
 
 /* M was taken when lrvm__mutex_lock tried it.  Its holder most likely
    runs a transaction's call on another processor and lets it go within
-   a microsecond: yield (to the holder, if it waits for this processor)
-   and try again, a few times, before sleeping in pthread_mutex_lock,
-   as a holder that maps a segment or truncates the log needs.  Two
-   threads committing without pause on a segment each otherwise sleep
-   and wake each other on nearly every commit.  */
+   a microsecond: try again a few times, a short loop apart, then yield
+   (to the holder, if it waits for this processor) and try again, a few
+   times, before sleeping in pthread_mutex_lock, as a holder that maps
+   a segment or truncates the log needs.  Two threads committing
+   without pause on a segment each otherwise sleep and wake each other
+   on nearly every commit, and a yield is a system call too.  */
 void
 lrvm__mutex_wait (pthread_mutex_t *m)
 {
-#ifdef HAVE_SCHED_YIELD
   int i;
 
+  for (i = 0; i < LRVM_LOCK_SPINS; i++)
+    {
+      volatile int pause;
+      for (pause = 0; pause < 50; pause++)
+        ;
+      if (pthread_mutex_trylock (m) == 0)
+        return;
+    }
+#ifdef HAVE_SCHED_YIELD
   for (i = 0; i < LRVM_LOCK_YIELDS; i++)
     {
       sched_yield ();
@@ -84,4 +94,23 @@ lrvm__mutex_wait (pthread_mutex_t *m)
     }
 #endif
   pthread_mutex_lock (m);
+}
+
+/* Always in the same order, so that two writers cannot deadlock.  */
+void
+lrvm__write_lock (struct lrvm_rlock *l)
+{
+  unsigned i;
+
+  for (i = 0; i < LRVM_STRIPES; i++)
+    lrvm__mutex_lock (&l->part[i].mu);
+}
+
+void
+lrvm__write_unlock (struct lrvm_rlock *l)
+{
+  unsigned i;
+
+  for (i = LRVM_STRIPES; i-- > 0;)
+    pthread_mutex_unlock (&l->part[i].mu);
 }

@@ -28,6 +28,17 @@
    that hold segments with records to end (lrvm__quiesce).  */
 #define LRVM_QUIESCE_USEC 20000
 
+/* Bytes that a cache line holds at most, on the machines the library
+   is known on: data that different threads write at once is kept this
+   far apart.  */
+#define LRVM_CACHE_LINE 128
+
+/* Stripes of the locks that many threads take at once: a thread
+   takes the one its stack picks (lrvm__stripe).  The
+   transaction table (trans.c) and the registry of open stores
+   (store.c) have this many, and a store as many spare transactions.  */
+#define LRVM_STRIPES 16
+
 #if defined __GNUC__ && __GNUC__ >= 3
 # define LRVM_UNLIKELY(x) __builtin_expect (!!(x), 0)
 # define LRVM_PRINTF(f, a) __attribute__ ((__format__ (__printf__, f, a)))
@@ -93,11 +104,13 @@ const char *lrvm__sync_method (void);
 int lrvm__lock (int fd);
 int lrvm__lock_shared (int fd);
 
-/* Take the mutex M.  A thread that finds it taken yields the processor
+/* Take the mutex M.  A thread that finds it taken tries again
+   LRVM_LOCK_SPINS times, a short loop apart, then yields the processor
    up to LRVM_LOCK_YIELDS times, trying again after each, before it
    sleeps (lrvm__mutex_wait, lock.c): a transaction's calls hold the
-   mutexes for well under a microsecond, less than a sleep and a
-   wake-up cost.  */
+   mutexes for well under a microsecond, less than a yield, a sleep and
+   a wake-up cost.  */
+#define LRVM_LOCK_SPINS 20
 #define LRVM_LOCK_YIELDS 10
 void lrvm__mutex_wait (pthread_mutex_t *m);
 
@@ -106,6 +119,58 @@ lrvm__mutex_lock (pthread_mutex_t *m)
 {
   if (pthread_mutex_trylock (m) != 0)
     lrvm__mutex_wait (m);
+}
+
+/* The stripe, below LRVM_STRIPES, of the calling thread: a hash of
+   where its stack is.  Threads whose stacks lie a megabyte or more
+   apart (the usual sizes) mostly get different stripes.  */
+static inline unsigned
+lrvm__stripe (void)
+{
+  char here;
+  uint32_t a = (uint32_t) ((uintptr_t) &here >> 20);
+
+  return (unsigned) ((a * 2654435761u) >> 28) % LRVM_STRIPES;
+}
+
+/* A lock for data that every call reads and few change: LRVM_STRIPES
+   mutexes, each on its own cache lines.  A reader takes one, the one
+   of its stripe, so that readers on different processors neither wait
+   for each other nor share a cache line; a writer takes them all.  */
+union lrvm_stripe_mutex
+{
+  pthread_mutex_t mu;
+  char pad[(sizeof (pthread_mutex_t) + 2 * LRVM_CACHE_LINE - 1)
+           / LRVM_CACHE_LINE * LRVM_CACHE_LINE];
+};
+struct lrvm_rlock
+{
+  union lrvm_stripe_mutex part[LRVM_STRIPES];
+};
+#define LRVM_RLOCK_PART { PTHREAD_MUTEX_INITIALIZER }
+#define LRVM_RLOCK_INITIALIZER { { \
+  LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART, \
+  LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART, \
+  LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART, \
+  LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART, LRVM_RLOCK_PART } }
+typedef char lrvm_rlock_initializer_fits[LRVM_STRIPES == 16 ? 1 : -1];
+void lrvm__write_lock (struct lrvm_rlock *l);
+void lrvm__write_unlock (struct lrvm_rlock *l);
+
+/* Returns the part to give lrvm__read_unlock.  */
+static inline unsigned
+lrvm__read_lock (struct lrvm_rlock *l)
+{
+  unsigned part = lrvm__stripe ();
+
+  lrvm__mutex_lock (&l->part[part].mu);
+  return part;
+}
+
+static inline void
+lrvm__read_unlock (struct lrvm_rlock *l, unsigned part)
+{
+  pthread_mutex_unlock (&l->part[part].mu);
 }
 
 /* Failpoints: failpoint.c, compiled in with --enable-failpoints.
@@ -232,7 +297,9 @@ struct lrvm_store
   struct lrvm_log log;
   struct rvm_statistics st;     /* counters, under log.mu */
   struct lrvm_store *next_open; /* registry of open stores */
-  struct lrvm_trans *spare;     /* an ended transaction, for reuse */
+  /* Ended transactions, for reuse: one per stripe of the transaction
+     table (trans.c), so that each thread mostly reuses its own.  */
+  struct lrvm_trans *spare[LRVM_STRIPES];
   char *path;
 };
 

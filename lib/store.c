@@ -15,7 +15,9 @@
 # define O_DIRECTORY 0
 #endif
 
-static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Every call reads the registry, under one part of REGISTRY_LOCK;
+   rvm_open and rvm_close change it, under all.  */
+static struct lrvm_rlock registry_lock = LRVM_RLOCK_INITIALIZER;
 static struct lrvm_store *registry;
 
 void
@@ -37,14 +39,15 @@ int
 lrvm__store_check (rvm_t rvm, const char *fn)
 {
   struct lrvm_store *p;
+  unsigned part;
 
   if (rvm == NULL)
     return lrvm__error (0, RVM_EHANDLE, "%s: store handle is NULL", fn);
-  lrvm__mutex_lock (&registry_mu);
+  part = lrvm__read_lock (&registry_lock);
   for (p = registry; p != NULL; p = p->next_open)
     if (p == rvm)
       break;
-  pthread_mutex_unlock (&registry_mu);
+  lrvm__read_unlock (&registry_lock, part);
   if (p == NULL)
     return lrvm__error (0, RVM_EHANDLE, "%s: %p is not an open store",
                         fn, (void *) rvm);
@@ -147,6 +150,7 @@ rvm_open (const char *directory, const struct rvm_options *options,
 {
   struct lrvm_store *s, *p;
   struct stat st;
+  unsigned part;
   int r, verbose;
 
   if (rvm != NULL)
@@ -238,11 +242,11 @@ rvm_open (const char *directory, const struct rvm_options *options,
   s->ino = st.st_ino;
 
   /* A second handle on the same directory in this process.  */
-  lrvm__mutex_lock (&registry_mu);
+  part = lrvm__read_lock (&registry_lock);
   for (p = registry; p != NULL; p = p->next_open)
     if (p->dev == s->dev && p->ino == s->ino)
       break;
-  pthread_mutex_unlock (&registry_mu);
+  lrvm__read_unlock (&registry_lock, part);
   if (p != NULL)
     {
       store_free (s);
@@ -277,7 +281,7 @@ rvm_open (const char *directory, const struct rvm_options *options,
       return r;
     }
 
-  lrvm__mutex_lock (&registry_mu);
+  lrvm__write_lock (&registry_lock);
   for (p = registry; p != NULL; p = p->next_open)
     if (p->dev == s->dev && p->ino == s->ino)
       break;
@@ -286,7 +290,7 @@ rvm_open (const char *directory, const struct rvm_options *options,
       s->next_open = registry;
       registry = s;
     }
-  pthread_mutex_unlock (&registry_mu);
+  lrvm__write_unlock (&registry_lock);
   if (p != NULL)
     {
       store_free (s);
@@ -311,14 +315,14 @@ rvm_close (rvm_t rvm)
 
   if ((r = lrvm__store_check (rvm, "rvm_close")) != 0)
     return r;
-  lrvm__mutex_lock (&registry_mu);
+  lrvm__write_lock (&registry_lock);
   for (pp = &registry; *pp != NULL; pp = &(*pp)->next_open)
     if (*pp == s)
       {
         *pp = s->next_open;
         break;
       }
-  pthread_mutex_unlock (&registry_mu);
+  lrvm__write_unlock (&registry_lock);
 
   lrvm__trans_drop_store (s);
   r = lrvm__log_flush (s);

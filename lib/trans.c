@@ -7,83 +7,124 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TT_BUCKETS 256
+/* The table of active transactions, in TT_STRIPES stripes: tid T
+   belongs to stripe T % TT_STRIPES, which has its own mutex, id
+   counter and buckets.  A thread takes its ids from its own stripe
+   (lrvm__stripe), so threads running transactions at once mostly use
+   different stripes, and the lookups of a transaction's calls neither
+   wait for another thread nor move a cache line between processors.
+   Any thread can still reach any tid.  */
+#define TT_STRIPES LRVM_STRIPES
+#define TT_BUCKETS 16           /* per stripe */
 
-struct tt_entry
+struct tt_stripe
 {
-  struct tt_entry *next;
-  struct lrvm_trans *t;
+  pthread_mutex_t mu;
+  trans_t next;                 /* next id to try, in this stripe */
+  struct lrvm_trans *b[TT_BUCKETS];
 };
 
-static pthread_mutex_t tt_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct lrvm_trans *tt[TT_BUCKETS];
-static trans_t tt_next = 1;
+/* Each stripe padded so that no cache line holds two of them.  */
+union tt_slot
+{
+  struct tt_stripe s;
+  char pad[(sizeof (struct tt_stripe) + 2 * LRVM_CACHE_LINE - 1)
+           / LRVM_CACHE_LINE * LRVM_CACHE_LINE];
+};
+
+#define TT_INIT(k) { { PTHREAD_MUTEX_INITIALIZER, (k) ? (k) : TT_STRIPES, \
+                       { NULL } } }
+static union tt_slot tt[TT_STRIPES] = {
+  TT_INIT (0), TT_INIT (1), TT_INIT (2), TT_INIT (3),
+  TT_INIT (4), TT_INIT (5), TT_INIT (6), TT_INIT (7),
+  TT_INIT (8), TT_INIT (9), TT_INIT (10), TT_INIT (11),
+  TT_INIT (12), TT_INIT (13), TT_INIT (14), TT_INIT (15)
+};
 
 /* The transaction table chains through this field.  */
 #define TT_NEXT(t) ((t)->tt_next)
 
+static struct tt_stripe *
+tt_of (trans_t tid)
+{
+  return &tt[(unsigned) tid % TT_STRIPES].s;
+}
+
+static struct lrvm_trans **
+tt_bucket (struct tt_stripe *st, trans_t tid)
+{
+  return &st->b[(unsigned) tid / TT_STRIPES % TT_BUCKETS];
+}
+
 static struct lrvm_trans *
-tt_lookup_locked (trans_t tid)
+tt_lookup_locked (struct tt_stripe *st, trans_t tid)
 {
   struct lrvm_trans *t;
 
-  if (tid <= 0)
-    return NULL;
-  for (t = tt[(unsigned) tid % TT_BUCKETS]; t != NULL; t = TT_NEXT (t))
+  for (t = *tt_bucket (st, tid); t != NULL; t = TT_NEXT (t))
     if (t->tid == tid)
       return t;
   return NULL;
 }
 
-/* Give T a fresh id, never -1 or 0, and not one in use.  */
+/* Give T a fresh id of stripe HOME, never -1 or 0, and not one in
+   use.  */
 static void
-tt_insert (struct lrvm_trans *t)
+tt_insert (struct lrvm_trans *t, unsigned home)
 {
-  unsigned b;
+  struct tt_stripe *st = &tt[home].s;
+  struct lrvm_trans **b;
 
-  lrvm__mutex_lock (&tt_mu);
+  lrvm__mutex_lock (&st->mu);
   do
     {
-      t->tid = tt_next;
-      tt_next = tt_next == 0x7fffffff ? 1 : tt_next + 1;
+      t->tid = st->next;
+      st->next = st->next > 0x7fffffff - TT_STRIPES
+                 ? (home ? (trans_t) home : TT_STRIPES)
+                 : st->next + TT_STRIPES;
     }
-  while (tt_lookup_locked (t->tid) != NULL);
-  b = (unsigned) t->tid % TT_BUCKETS;
-  TT_NEXT (t) = tt[b];
-  tt[b] = t;
-  pthread_mutex_unlock (&tt_mu);
+  while (tt_lookup_locked (st, t->tid) != NULL);
+  b = tt_bucket (st, t->tid);
+  TT_NEXT (t) = *b;
+  *b = t;
+  pthread_mutex_unlock (&st->mu);
 }
 
-static struct lrvm_trans *
+static inline struct lrvm_trans *
 tt_lookup (trans_t tid)
 {
+  struct tt_stripe *st;
   struct lrvm_trans *t;
 
-  lrvm__mutex_lock (&tt_mu);
-  t = tt_lookup_locked (tid);
-  pthread_mutex_unlock (&tt_mu);
+  if (tid <= 0)
+    return NULL;
+  st = tt_of (tid);
+  lrvm__mutex_lock (&st->mu);
+  t = tt_lookup_locked (st, tid);
+  pthread_mutex_unlock (&st->mu);
   return t;
 }
 
 /* Remove TID from the table; return its transaction or NULL.  Once
    removed, no other call can reach it.  */
-static struct lrvm_trans *
+static inline struct lrvm_trans *
 tt_remove (trans_t tid)
 {
+  struct tt_stripe *st;
   struct lrvm_trans **pp, *t = NULL;
 
   if (tid <= 0)
     return NULL;
-  lrvm__mutex_lock (&tt_mu);
-  for (pp = &tt[(unsigned) tid % TT_BUCKETS]; *pp != NULL;
-       pp = &TT_NEXT (*pp))
+  st = tt_of (tid);
+  lrvm__mutex_lock (&st->mu);
+  for (pp = tt_bucket (st, tid); *pp != NULL; pp = &TT_NEXT (*pp))
     if ((*pp)->tid == tid)
       {
         t = *pp;
         *pp = TT_NEXT (t);
         break;
       }
-  pthread_mutex_unlock (&tt_mu);
+  pthread_mutex_unlock (&st->mu);
   return t;
 }
 
@@ -171,8 +212,13 @@ lrvm__trans_free (struct lrvm_trans *t)
 void
 lrvm__trans_free_spare (struct lrvm_store *s)
 {
-  lrvm__trans_free (s->spare);
-  s->spare = NULL;
+  size_t k;
+
+  for (k = 0; k < LRVM_STRIPES; k++)
+    {
+      lrvm__trans_free (s->spare[k]);
+      s->spare[k] = NULL;
+    }
 }
 
 /* T's segments hold changes that no record will carry: truncation
@@ -200,10 +246,12 @@ trans_end (struct lrvm_trans *t)
   s->active--;
   if (s->quiescing)
     pthread_cond_signal (&s->quiet_cv);
-  if (s->spare == NULL)
+  /* The spare of the stripe T's thread took its id from: that thread
+     most likely begins the next transaction there.  */
+  if (s->spare[(unsigned) t->tid % TT_STRIPES] == NULL)
     {
       trans_reset (t, 0);
-      s->spare = t;
+      s->spare[(unsigned) t->tid % TT_STRIPES] = t;
       t = NULL;
     }
   pthread_mutex_unlock (&s->mu);
@@ -214,21 +262,22 @@ trans_end (struct lrvm_trans *t)
 void
 lrvm__trans_drop_store (struct lrvm_store *s)
 {
-  unsigned b;
+  unsigned k, b;
 
-  for (b = 0; b < TT_BUCKETS; b++)
-    for (;;)
-      {
-        struct lrvm_trans *t;
-        lrvm__mutex_lock (&tt_mu);
-        for (t = tt[b]; t != NULL && t->store != s; t = TT_NEXT (t))
-          ;
-        pthread_mutex_unlock (&tt_mu);
-        if (t == NULL || tt_remove (t->tid) != t)
-          break;
-        diverge (t);
-        trans_end (t);
-      }
+  for (k = 0; k < TT_STRIPES; k++)
+    for (b = 0; b < TT_BUCKETS; b++)
+      for (;;)
+        {
+          struct lrvm_trans *t;
+          lrvm__mutex_lock (&tt[k].s.mu);
+          for (t = tt[k].s.b[b]; t != NULL && t->store != s; t = TT_NEXT (t))
+            ;
+          pthread_mutex_unlock (&tt[k].s.mu);
+          if (t == NULL || tt_remove (t->tid) != t)
+            break;
+          diverge (t);
+          trans_end (t);
+        }
 }
 
 int
@@ -238,6 +287,7 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
   struct lrvm_store *s = rvm;
   struct lrvm_trans *t;
   size_t i, j, mapped;
+  unsigned home = lrvm__stripe ();
   int r;
 
   if (tid != NULL)
@@ -254,8 +304,8 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
                         "rvm_begin: unknown flags %#x", flags);
   /* Each listed segment must be a distinct mapped one: a larger count
      is refused before it sizes an allocation.  One critical section
-     then takes a transaction (the store's spare one if it is large
-     enough) and claims the segments.  */
+     then takes a transaction (the spare one of this thread's stripe if
+     it is large enough) and claims the segments.  */
   lrvm__mutex_lock (&s->mu);
   /* A truncation waits for the active transactions to end.  */
   while (s->quiescing)
@@ -268,9 +318,9 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
                           " segments listed, but only %zu are mapped",
                           nsegs, mapped);
     }
-  t = s->spare;
+  t = s->spare[home];
   if (t != NULL && t->seg_cap >= nsegs)
-    s->spare = NULL;
+    s->spare[home] = NULL;
   else if ((t = trans_alloc (nsegs)) == NULL)
     {
       pthread_mutex_unlock (&s->mu);
@@ -313,7 +363,7 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
     {
       /* Number T before any segment names it as its owner: other
          threads read OWNER->tid under S->mu (so S->mu, then tt_mu).  */
-      tt_insert (t);
+      tt_insert (t, home);
       for (i = 0; i < nsegs; i++)
         t->segs[i].seg->owner = t;
       s->active++;

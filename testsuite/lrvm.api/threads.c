@@ -1,7 +1,8 @@
 /* threads.c -- one store used by several threads at once: a stress
    test of commits, aborts, flushes, truncations and statistics readers
    checked by a fresh process; transactions on disjoint segments at the
-   same time; a race for one segment; group commit.  */
+   same time; a race for one segment; group commit; transactions begun
+   by many threads at once and committed by others.  */
 
 #include <config.h>
 
@@ -875,6 +876,159 @@ test_group_commit (void)
   free (d);
 }
 
+/* --- many threads begin, others commit --------------------------- */
+
+/* More threads than the transaction table has stripes, so that some
+   share one.  */
+#define HANDOFF 40
+#define HSEG 4096
+
+struct handoff
+{
+  rvm_t rvm;
+  void *seg[HANDOFF];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int begun, phase;
+  trans_t tid[HANDOFF];
+  int status[HANDOFF];          /* of the commit of the next one's tid */
+  int again[HANDOFF];           /* of committing it a second time */
+};
+
+struct handoff_arg
+{
+  struct handoff *h;
+  int i;
+};
+
+/* Begin on segment I, wait until every thread has begun (10 s at
+   most), then commit the transaction that thread I + 1 began, with
+   ITS segment changed to a value of I's.  */
+static void *
+handoff_main (void *arg)
+{
+  struct handoff_arg *me = arg;
+  struct handoff *h = me->h;
+  int next = (me->i + 1) % HANDOFF, r;
+  struct timespec until;
+  struct timeval now;
+  trans_t tid, theirs = -1;
+
+  r = rvm_begin (h->rvm, 1, &h->seg[me->i], 0, &tid);
+  pthread_mutex_lock (&h->mu);
+  h->tid[me->i] = r == 0 ? tid : -1;
+  h->begun++;
+  pthread_cond_broadcast (&h->cv);
+  gettimeofday (&now, NULL);
+  until.tv_sec = now.tv_sec + 10;
+  until.tv_nsec = (long) now.tv_usec * 1000;
+  while (!h->phase && pthread_cond_timedwait (&h->cv, &h->mu, &until) == 0)
+    ;
+  if (h->phase)
+    theirs = h->tid[next];
+  pthread_mutex_unlock (&h->mu);
+  if (theirs <= 0)
+    r = -1;
+  else if ((r = rvm_modify (theirs, h->seg[next], 0, 64)) == 0)
+    {
+      memset (h->seg[next], 'a' + me->i % 26, 64);
+      r = rvm_commit (theirs, RVM_NO_FLUSH);
+    }
+  h->status[me->i] = r;
+  h->again[me->i] = theirs > 0 ? rvm_commit (theirs, 0) : -1;
+  return NULL;
+}
+
+static int
+handoff_verifier (void *arg)
+{
+  const char *d = arg;
+  rvm_t rvm;
+  int i, k;
+
+  if (rvm_open (d, NULL, &rvm) != 0)
+    return 3;
+  for (i = 0; i < HANDOFF; i++)
+    {
+      char name[16];
+      unsigned char *p;
+      snprintf (name, sizeof name, "h%d", (i + 1) % HANDOFF);
+      if (rvm_map_segment (rvm, name, HSEG, (void **) &p, NULL) != 0)
+        return 3;
+      for (k = 0; k < 64; k++)
+        if (p[k] != 'a' + i % 26)
+          return 1;
+    }
+  return 0;
+}
+
+static void
+test_handoff (void)
+{
+  char *d = t_tmpdir ("handoff"), how[64];
+  struct handoff h;
+  struct handoff_arg a[HANDOFF];
+  pthread_t th[HANDOFF];
+  int i, j, started = 0, distinct = 1, committed = 0, refused = 0, ok;
+
+  memset (&h, 0, sizeof h);
+  pthread_mutex_init (&h.mu, NULL);
+  pthread_cond_init (&h.cv, NULL);
+  if (rvm_open (d, NULL, &h.rvm) != 0)
+    t_bail ("handoff: %s", rvm_errmsg ());
+  for (i = 0; i < HANDOFF; i++)
+    {
+      char name[16];
+      snprintf (name, sizeof name, "h%d", i);
+      if (rvm_map_segment (h.rvm, name, HSEG, &h.seg[i], NULL) != 0)
+        t_bail ("handoff: %s", rvm_errmsg ());
+    }
+  for (i = 0; i < HANDOFF; i++)
+    {
+      a[i].h = &h;
+      a[i].i = i;
+      if (pthread_create (&th[i], NULL, handoff_main, &a[i]) != 0)
+        break;
+      started++;
+    }
+  pthread_mutex_lock (&h.mu);
+  while (h.begun < started)
+    pthread_cond_wait (&h.cv, &h.mu);
+  for (i = 0; i < started; i++)
+    for (j = 0; j < i; j++)
+      if (h.tid[i] <= 0 || h.tid[i] == h.tid[j])
+        distinct = 0;
+  h.phase = 1;
+  pthread_cond_broadcast (&h.cv);
+  pthread_mutex_unlock (&h.mu);
+  for (i = 0; i < started; i++)
+    pthread_join (th[i], NULL);
+  if (started != HANDOFF)
+    t_bail ("handoff: could start only %d of %d threads", started,
+            HANDOFF);
+  t_check (distinct, "handoff: %d threads hold transactions at once, each"
+           " with its own positive id", HANDOFF);
+  for (i = 0; i < HANDOFF; i++)
+    {
+      committed += h.status[i] == 0;
+      refused += h.again[i] == RVM_ETRANS;
+    }
+  t_check (committed == HANDOFF, "handoff: each thread commits the"
+           " transaction another thread began (%d of %d)", committed,
+           HANDOFF);
+  t_check (refused == HANDOFF, "handoff: committing it again is refused"
+           " with RVM_ETRANS (%d of %d)", refused, HANDOFF);
+  rvm_close (h.rvm);
+  ok = t_run_child (handoff_verifier, d, how, sizeof how);
+  t_note ("handoff: the verifier ended with %s", how);
+  t_check (ok, "handoff: a fresh process finds every segment as the"
+           " thread that committed it left it");
+  pthread_mutex_destroy (&h.mu);
+  pthread_cond_destroy (&h.cv);
+  t_rmdir (d);
+  free (d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -884,5 +1038,6 @@ main (int argc, char **argv)
   test_disjoint ();
   test_race ();
   test_group_commit ();
+  test_handoff ();
   return t_done ();
 }
