@@ -271,7 +271,7 @@ struct lrvm_log
 
 struct lrvm_store
 {
-  pthread_mutex_t mu;           /* segments and transactions */
+  /* Set at rvm_open, then only read.  */
   unsigned int magic;
   int dirfd;
   int lockfd;
@@ -279,6 +279,14 @@ struct lrvm_store
   ino_t ino;
   struct rvm_options opt;
   mode_t mode;
+  char *path;
+  struct lrvm_store *next_open; /* registry of open stores */
+  /* What the threads of a store's transactions write apart from what
+     they read only (above): a cache line that another processor keeps
+     writing is read from there.  */
+  char pad_ro[LRVM_CACHE_LINE];
+
+  pthread_mutex_t mu;           /* segments and transactions */
   struct lrvm_seg *segs;
   size_t nsegs;                 /* segments in SEGS */
   /* SEGS by base address, then by name: two tables of open
@@ -294,13 +302,13 @@ struct lrvm_store
   pthread_cond_t quiet_cv, begin_cv;
   int quiet_monotonic;          /* QUIET_CV's clock */
   int quiescing;
-  struct lrvm_log log;
-  struct rvm_statistics st;     /* counters, under log.mu */
-  struct lrvm_store *next_open; /* registry of open stores */
   /* Ended transactions, for reuse: one per stripe of the transaction
      table (trans.c), so that each thread mostly reuses its own.  */
   struct lrvm_trans *spare[LRVM_STRIPES];
-  char *path;
+  char pad_mu[LRVM_CACHE_LINE];
+
+  struct lrvm_log log;
+  struct rvm_statistics st;     /* counters, under log.mu */
 };
 
 #define LRVM_STORE_MAGIC 0x6c72766du
@@ -312,11 +320,15 @@ struct lrvm_range
   unsigned char *undo;          /* NULL for no-restore transactions */
 };
 
+#define LRVM_TSEG_INLINE 4       /* ranges a segment holds in place */
+
 struct lrvm_tseg
 {
   struct lrvm_seg *seg;
-  struct lrvm_range *r;         /* sorted, disjoint, not adjacent */
+  struct lrvm_range *r;         /* sorted, disjoint, not adjacent: INL,
+                                   until more are declared */
   size_t n, cap;
+  struct lrvm_range inl[LRVM_TSEG_INLINE];
 };
 
 /* Memory of a transaction (range arrays, undo copies), allocated by

@@ -24,13 +24,16 @@ struct tt_stripe
   struct lrvm_trans *b[TT_BUCKETS];
 };
 
-/* Each stripe padded so that no cache line holds two of them.  */
+/* Each stripe padded so that no cache line holds two of them, to a
+   power of two so that finding one takes a shift.  */
+#define TT_SLOT 512
 union tt_slot
 {
   struct tt_stripe s;
-  char pad[(sizeof (struct tt_stripe) + 2 * LRVM_CACHE_LINE - 1)
-           / LRVM_CACHE_LINE * LRVM_CACHE_LINE];
+  char pad[TT_SLOT];
 };
+typedef char lrvm_tt_slot_fits[sizeof (struct tt_stripe) + LRVM_CACHE_LINE
+                               <= TT_SLOT ? 1 : -1];
 
 #define TT_INIT(k) { { PTHREAD_MUTEX_INITIALIZER, (k) ? (k) : TT_STRIPES, \
                        { NULL } } }
@@ -427,9 +430,14 @@ add_range (struct lrvm_trans *t, struct lrvm_tseg *ts, size_t off,
     }
   if (j == i)
     {
+      if (ts->cap == 0)
+        {
+          ts->r = ts->inl;
+          ts->cap = LRVM_TSEG_INLINE;
+        }
       if (ts->n == ts->cap)
         {
-          size_t cap = ts->cap ? ts->cap * 2 : 4;
+          size_t cap = ts->cap * 2;
           struct lrvm_range *v = trans_mem (t, cap * sizeof *v);
           if (v == NULL)
             return RVM_ENOMEM;

@@ -1631,6 +1631,75 @@ test_coalesce (void)
   free (d);
 }
 
+/* Many declarations in each transaction, overlapping at random, more
+   than a segment's ranges held in place (LRVM_TSEG_INLINE): an abort
+   puts back every byte, a commit keeps every declared byte.  */
+#define MR_SIZE 8192
+#define MR_ITERS 300
+
+static void
+test_many_ranges (void)
+{
+  char *d = t_tmpdir ("ranges");
+  unsigned char *want = calloc (1, MR_SIZE), *before = malloc (MR_SIZE);
+  rvm_t rvm = open_or_bail (d, NULL);
+  unsigned char *seg = map_or_bail (rvm, "mr", MR_SIZE);
+  void *base = seg;
+  uint64_t rng = 0x51ed2701u;
+  int it, ok = 1, restored = 1, most = 0;
+
+  if (want == NULL || before == NULL)
+    t_bail ("out of memory");
+  for (it = 0; it < MR_ITERS && ok; it++)
+    {
+      int n = 1 + (int) (t_rand (&rng) % 40), k;
+      trans_t tid;
+
+      memcpy (before, seg, MR_SIZE);
+      if (rvm_begin (rvm, 1, &base, 0, &tid) != 0)
+        {
+          ok = 0;
+          break;
+        }
+      for (k = 0; k < n && ok; k++)
+        {
+          size_t len = 1 + t_rand (&rng) % 300;
+          size_t off = t_rand (&rng) % (MR_SIZE - len + 1), i;
+          if (rvm_modify (tid, seg, off, len) != 0)
+            ok = 0;
+          for (i = 0; i < len; i++)
+            seg[off + i] = (unsigned char) t_rand (&rng);
+        }
+      if (n > most)
+        most = n;
+      if (it % 3 == 0)
+        {
+          ok = ok && rvm_abort (tid) == 0;
+          if (memcmp (seg, before, MR_SIZE) != 0)
+            restored = 0;
+        }
+      else
+        {
+          ok = ok && rvm_commit (tid, it % 2 ? RVM_NO_FLUSH : 0) == 0;
+          memcpy (want, seg, MR_SIZE);
+        }
+    }
+  t_check (ok, "ranges: %d transactions of 1 to 40 overlapping"
+           " declarations (at most %d) begin, declare, commit and abort",
+           MR_ITERS, most);
+  t_check (restored, "ranges: each aborted one puts back every byte");
+  ok = rvm_flush (rvm) == 0;
+  t_check (ok && memcmp (seg, want, MR_SIZE) == 0,
+           "ranges: memory holds the committed values");
+  rvm_close (rvm);
+  verify_image (d, "mr", MR_SIZE, want, "ranges: a fresh process finds"
+                " every byte the commits declared");
+  free (want);
+  free (before);
+  t_rmdir (d);
+  free (d);
+}
+
 /* --- statistics -------------------------------------------------- */
 
 #define CHECK_STAT(st, field, want)                                     \
@@ -1883,6 +1952,7 @@ main (int argc, char **argv)
   test_no_restore ();
   test_set_range ();
   test_coalesce ();
+  test_many_ranges ();
   test_padding ();
   test_many_segments ();
   test_stats_counts ();
