@@ -2,7 +2,8 @@
    test of commits, aborts, flushes, truncations and statistics readers
    checked by a fresh process; transactions on disjoint segments at the
    same time; a race for one segment; group commit; transactions begun
-   by many threads at once and committed by others.  */
+   by many threads at once and committed by others; a handle opened and
+   closed over and over while other threads commit on another.  */
 
 #include <config.h>
 
@@ -1029,6 +1030,180 @@ test_handoff (void)
   free (d);
 }
 
+/* --- handles opened and closed while others commit --------------- */
+
+#define REG_COMMITS 3000
+#define REG_OPENS 100
+
+struct reg_committer
+{
+  rvm_t rvm;
+  void *seg;
+  unsigned count;               /* commits that returned 0 */
+  int bad;                      /* first failed status, or 0 */
+};
+
+/* Count from 1 to REG_COMMITS in the segment, one no-flush commit
+   each.  */
+static void *
+reg_committer_main (void *arg)
+{
+  struct reg_committer *w = arg;
+  unsigned i;
+
+  for (i = 1; i <= REG_COMMITS && w->bad == 0; i++)
+    {
+      trans_t tid;
+      int r = rvm_begin (w->rvm, 1, &w->seg, 0, &tid);
+      if (r == 0 && (r = rvm_modify (tid, w->seg, 0, sizeof i)) == 0)
+        {
+          memcpy (w->seg, &i, sizeof i);
+          r = rvm_commit (tid, RVM_NO_FLUSH);
+        }
+      if (r == 0)
+        w->count++;
+      else
+        w->bad = r;
+    }
+  return NULL;
+}
+
+struct reg_opener
+{
+  const char *dir;
+  unsigned rounds;              /* open, commit, close rounds that passed */
+  int bad;
+  rvm_t stale;                  /* the last handle, closed */
+};
+
+/* Open the store DIR, count once more in its segment, close it; again
+   and again.  */
+static void *
+reg_opener_main (void *arg)
+{
+  struct reg_opener *o = arg;
+  unsigned i;
+
+  for (i = 1; i <= REG_OPENS && o->bad == 0; i++)
+    {
+      rvm_t rvm;
+      void *seg;
+      trans_t tid;
+      int r = rvm_open (o->dir, NULL, &rvm);
+      if (r != 0)
+        {
+          o->bad = r;
+          break;
+        }
+      if ((r = rvm_map_segment (rvm, "x", 4096, &seg, NULL)) == 0
+          && (r = rvm_begin (rvm, 1, &seg, 0, &tid)) == 0
+          && (r = rvm_modify (tid, seg, 0, sizeof i)) == 0)
+        {
+          memcpy (seg, &i, sizeof i);
+          r = rvm_commit (tid, RVM_NO_FLUSH);
+        }
+      if (rvm_close (rvm) != 0 && r == 0)
+        r = RVM_EIO;
+      if (r == 0)
+        o->rounds++;
+      else
+        o->bad = r;
+      o->stale = rvm;
+    }
+  return NULL;
+}
+
+struct reg_want
+{
+  const char *dir;
+  const char *seg;
+  unsigned value;
+};
+
+static int
+reg_verifier (void *arg)
+{
+  const struct reg_want *w = arg;
+  rvm_t rvm;
+  void *seg;
+  unsigned got;
+
+  if (rvm_open (w->dir, NULL, &rvm) != 0
+      || rvm_map_segment (rvm, w->seg, 4096, &seg, NULL) != 0)
+    return 3;
+  memcpy (&got, seg, sizeof got);
+  rvm_close (rvm);
+  return got == w->value ? 0 : 1;
+}
+
+static void
+test_registry (void)
+{
+  char *dy = t_tmpdir ("regy"), *dx = t_tmpdir ("regx"), how[64];
+  struct reg_committer w[2];
+  struct reg_opener o;
+  struct reg_want want[3] = { { NULL, "c0", REG_COMMITS },
+                              { NULL, "c1", REG_COMMITS },
+                              { NULL, "x", REG_OPENS } };
+  pthread_t th[3];
+  rvm_t rvm;
+  void *p;
+  trans_t tid;
+  int i, started = 0, ok = 1, r;
+
+  memset (w, 0, sizeof w);
+  memset (&o, 0, sizeof o);
+  o.dir = dx;
+  if (rvm_open (dy, NULL, &rvm) != 0)
+    t_bail ("registry: %s", rvm_errmsg ());
+  for (i = 0; i < 2; i++)
+    {
+      w[i].rvm = rvm;
+      if (rvm_map_segment (rvm, want[i].seg, 4096, &w[i].seg, NULL) != 0)
+        t_bail ("registry: %s", rvm_errmsg ());
+    }
+  for (i = 0; i < 2; i++)
+    if (pthread_create (&th[started], NULL, reg_committer_main, &w[i]) == 0)
+      started++;
+  if (pthread_create (&th[started], NULL, reg_opener_main, &o) == 0)
+    started++;
+  for (i = 0; i < started; i++)
+    pthread_join (th[i], NULL);
+  if (started != 3)
+    t_bail ("registry: could start only %d of 3 threads", started);
+  t_note ("registry: commits %u and %u (first error %d, %d); opener %u"
+          " rounds (first error %d)", w[0].count, w[1].count, w[0].bad,
+          w[1].bad, o.rounds, o.bad);
+  t_check (w[0].count == REG_COMMITS && w[1].count == REG_COMMITS,
+           "registry: two threads make %d commits each on one handle"
+           " while another handle is opened and closed %d times",
+           REG_COMMITS, REG_OPENS);
+  t_check (o.rounds == REG_OPENS, "registry: each of those opens, maps,"
+           " commits and closes");
+  p = w[0].seg;
+  r = rvm_begin (o.stale, 1, &p, 0, &tid);
+  t_check (r == RVM_EHANDLE, "registry: the closed handle is refused"
+           " with RVM_EHANDLE (%d)", r);
+  if (rvm_close (rvm) != 0)
+    ok = 0;
+  for (i = 0; i < 3; i++)
+    {
+      want[i].dir = i < 2 ? dy : dx;
+      if (!t_run_child (reg_verifier, &want[i], how, sizeof how))
+        {
+          t_note ("registry: segment %s: the verifier ended with %s",
+                  want[i].seg, how);
+          ok = 0;
+        }
+    }
+  t_check (ok, "registry: a fresh process finds %d, %d and %d in the"
+           " three segments", REG_COMMITS, REG_COMMITS, REG_OPENS);
+  t_rmdir (dy);
+  t_rmdir (dx);
+  free (dy);
+  free (dx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1039,5 +1214,6 @@ main (int argc, char **argv)
   test_race ();
   test_group_commit ();
   test_handoff ();
+  test_registry ();
   return t_done ();
 }
