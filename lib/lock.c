@@ -79,8 +79,8 @@ lrvm__mutex_wait (pthread_mutex_t *m)
 
   for (i = 0; i < LRVM_LOCK_SPINS; i++)
     {
-      volatile int pause;
-      for (pause = 0; pause < 50; pause++)
+      volatile int delay;
+      for (delay = 0; delay < 50; delay++)
         ;
       if (pthread_mutex_trylock (m) == 0)
         return;

@@ -409,6 +409,10 @@ random_ranges (const struct tr_store *s, struct tr_range *decl, int phase,
   for (k = 0; k < want; k++, n++)
     {
       int g = (int) (t_rand (rng) % TR_NSEG);
+      /* Nothing may break the run of equal bytes: its other ranges go
+         to the other segment.  */
+      if (phase == 1 && i == 0)
+        g = 1;
       decl[n].seg = g;
       decl[n].len = 1 + t_rand (rng) % 200;
       decl[n].off = t_rand (rng) % (s->size[g] - decl[n].len + 1);
