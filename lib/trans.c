@@ -47,10 +47,17 @@ static union tt_slot tt[TT_STRIPES] = {
 /* The transaction table chains through this field.  */
 #define TT_NEXT(t) ((t)->tt_next)
 
+/* The stripe that TID belongs to, and whose thread began it.  */
+static unsigned
+tt_home (trans_t tid)
+{
+  return (unsigned) tid % TT_STRIPES;
+}
+
 static struct tt_stripe *
 tt_of (trans_t tid)
 {
-  return &tt[(unsigned) tid % TT_STRIPES].s;
+  return &tt[tt_home (tid)].s;
 }
 
 static struct lrvm_trans **
@@ -241,6 +248,9 @@ static void
 trans_end (struct lrvm_trans *t)
 {
   struct lrvm_store *s = t->store;
+  /* The spare of the stripe T's thread took its id from: that thread
+     most likely begins the next transaction there.  */
+  struct lrvm_trans **spare = &s->spare[tt_home (t->tid)];
   size_t i;
 
   lrvm__mutex_lock (&s->mu);
@@ -249,12 +259,10 @@ trans_end (struct lrvm_trans *t)
   s->active--;
   if (s->quiescing)
     pthread_cond_signal (&s->quiet_cv);
-  /* The spare of the stripe T's thread took its id from: that thread
-     most likely begins the next transaction there.  */
-  if (s->spare[(unsigned) t->tid % TT_STRIPES] == NULL)
+  if (*spare == NULL)
     {
       trans_reset (t, 0);
-      s->spare[(unsigned) t->tid % TT_STRIPES] = t;
+      *spare = t;
       t = NULL;
     }
   pthread_mutex_unlock (&s->mu);
@@ -365,7 +373,8 @@ rvm_begin (rvm_t rvm, size_t nsegs, void *const *segbases,
   if (r == 0)
     {
       /* Number T before any segment names it as its owner: other
-         threads read OWNER->tid under S->mu (so S->mu, then tt_mu).  */
+         threads read OWNER->tid under S->mu (so S->mu, then a stripe's
+         mutex).  */
       tt_insert (t, home);
       for (i = 0; i < nsegs; i++)
         t->segs[i].seg->owner = t;
