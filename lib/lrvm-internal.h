@@ -39,12 +39,16 @@
    (store.c) have this many, and a store as many spare transactions.  */
 #define LRVM_STRIPES 16
 
+/* LRVM_PREFETCH (A): start loading the cache line at address A (a
+   uintptr_t), which may be any value: a prefetch never faults.  */
 #if defined __GNUC__ && __GNUC__ >= 3
 # define LRVM_UNLIKELY(x) __builtin_expect (!!(x), 0)
 # define LRVM_PRINTF(f, a) __attribute__ ((__format__ (__printf__, f, a)))
+# define LRVM_PREFETCH(a) __builtin_prefetch ((const void *) (a))
 #else
 # define LRVM_UNLIKELY(x) (x)
 # define LRVM_PRINTF(f, a)
+# define LRVM_PREFETCH(a) ((void) (a))
 #endif
 
 /* ------------------------------------------------------------------ */
