@@ -69,8 +69,8 @@
    write is pending, a flush has made nothing durable.  The process
    then ends with _exit (PL_CRASH_STATUS).
 
-   The shim is built for glibc on Linux; elsewhere it is empty and the
-   tests that need it are unsupported.  */
+   The shim is built for Linux, with glibc or musl; elsewhere it is
+   empty and the tests that need it are unsupported.  */
 
 #include <config.h>
 
@@ -85,7 +85,17 @@
 
 #include <stdio.h>              /* __GLIBC__ */
 
-#if defined __linux__ && defined __GLIBC__
+#if defined __linux__
+
+/* glibc has separate 64-bit names (open64, pwrite64...) and fortified
+   entry points (__open_2...), which the shim must interpose as well;
+   musl has one name for each call, whose off_t has 64 bits, and its
+   headers make the 64-bit names macros for it.  */
+#ifdef __GLIBC__
+# define PL_LFS64 1
+#else
+# define PL_LFS64 0
+#endif
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -109,15 +119,15 @@
 
 static struct
 {
-  int (*openat64) (int, const char *, int, ...);
+  int (*openat) (int, const char *, int, ...);
   int (*close) (int);
   ssize_t (*write) (int, const void *, size_t);
   ssize_t (*writev) (int, const struct iovec *, int);
-  ssize_t (*pwrite64) (int, const void *, size_t, off64_t);
-  ssize_t (*pwritev64) (int, const struct iovec *, int, off64_t);
-  int (*ftruncate64) (int, off64_t);
-  int (*fallocate64) (int, int, off64_t, off64_t);
-  int (*posix_fallocate64) (int, off64_t, off64_t);
+  ssize_t (*pwrite) (int, const void *, size_t, off64_t);
+  ssize_t (*pwritev) (int, const struct iovec *, int, off64_t);
+  int (*ftruncate) (int, off64_t);
+  int (*fallocate) (int, int, off64_t, off64_t);
+  int (*posix_fallocate) (int, off64_t, off64_t);
   int (*fsync) (int);
   int (*fdatasync) (int);
   void (*sync) (void);
@@ -125,7 +135,7 @@ static struct
   int (*renameat) (int, const char *, int, const char *);
   int (*unlinkat) (int, const char *, int);
   int (*mkdirat) (int, const char *, mode_t);
-  void *(*mmap64) (void *, size_t, int, int, int, off64_t);
+  void *(*mmap) (void *, size_t, int, int, int, off64_t);
 } real;
 
 /* ---- The model. ---- */
@@ -495,10 +505,10 @@ load_obj (const char *name)
   ssize_t n;
   off64_t off = 0;
 
-  fd = real.openat64 (AT_FDCWD, store, O_RDONLY | O_DIRECTORY);
+  fd = real.openat (AT_FDCWD, store, O_RDONLY | O_DIRECTORY);
   if (fd >= 0)
     {
-      int f = real.openat64 (fd, name, O_RDONLY | O_NOFOLLOW);
+      int f = real.openat (fd, name, O_RDONLY | O_NOFOLLOW);
       real.close (fd);
       fd = f;
     }
@@ -515,20 +525,27 @@ load_obj (const char *name)
 }
 
 #define RESOLVE(f) (*(void **) &real.f = dlsym (RTLD_NEXT, #f))
+/* The calls that take an offset: their 64-bit names where the C
+   library has them apart.  */
+#if PL_LFS64
+# define RESOLVE64(f) (*(void **) &real.f = dlsym (RTLD_NEXT, #f "64"))
+#else
+# define RESOLVE64(f) RESOLVE (f)
+#endif
 
 static void
 resolve (void)
 {
   resolved = 1;
-  RESOLVE (openat64);
+  RESOLVE64 (openat);
   RESOLVE (close);
   RESOLVE (write);
   RESOLVE (writev);
-  RESOLVE (pwrite64);
-  RESOLVE (pwritev64);
-  RESOLVE (ftruncate64);
-  RESOLVE (fallocate64);
-  RESOLVE (posix_fallocate64);
+  RESOLVE64 (pwrite);
+  RESOLVE64 (pwritev);
+  RESOLVE64 (ftruncate);
+  RESOLVE64 (fallocate);
+  RESOLVE64 (posix_fallocate);
   RESOLVE (fsync);
   RESOLVE (fdatasync);
   RESOLVE (sync);
@@ -536,12 +553,12 @@ resolve (void)
   RESOLVE (renameat);
   RESOLVE (unlinkat);
   RESOLVE (mkdirat);
-  RESOLVE (mmap64);
-  if (!real.openat64 || !real.close || !real.write || !real.writev
-      || !real.pwrite64 || !real.pwritev64 || !real.ftruncate64
-      || !real.fallocate64 || !real.posix_fallocate64 || !real.fsync
+  RESOLVE64 (mmap);
+  if (!real.openat || !real.close || !real.write || !real.writev
+      || !real.pwrite || !real.pwritev || !real.ftruncate
+      || !real.fallocate || !real.posix_fallocate || !real.fsync
       || !real.fdatasync || !real.sync || !real.syncfs || !real.renameat
-      || !real.unlinkat || !real.mkdirat || !real.mmap64)
+      || !real.unlinkat || !real.mkdirat || !real.mmap)
     die ("cannot find the real system calls: %s", dlerror ());
 }
 
@@ -591,8 +608,8 @@ load (void)
   if ((e = getenv ("LRVM_PL_COUNT_FILE")) != NULL && *e != '\0')
     count_file = xstrdup (e);
   if ((e = getenv ("LRVM_PL_TRACE")) != NULL && *e != '\0')
-    trace_fd = real.openat64 (AT_FDCWD, e, O_WRONLY | O_CREAT | O_APPEND
-                              | O_CLOEXEC, 0666);
+    trace_fd = real.openat (AT_FDCWD, e, O_WRONLY | O_CREAT | O_APPEND
+                            | O_CLOEXEC, 0666);
 
   state = 2;
   if (stat (store, &st) != 0 && errno == ENOENT)
@@ -654,13 +671,13 @@ write_sparse (int fd, const unsigned char *p, size_t size)
   static const unsigned char zeros[4096];
   size_t off;
 
-  if (real.ftruncate64 (fd, (off64_t) size) != 0)
+  if (real.ftruncate (fd, (off64_t) size) != 0)
     return -1;
   for (off = 0; off < size; off += sizeof zeros)
     {
       size_t n = size - off < sizeof zeros ? size - off : sizeof zeros;
       if (memcmp (p + off, zeros, n) != 0
-          && real.pwrite64 (fd, p + off, n, (off64_t) off) != (ssize_t) n)
+          && real.pwrite (fd, p + off, n, (off64_t) off) != (ssize_t) n)
         return -1;
     }
   return 0;
@@ -748,8 +765,8 @@ crash (void)
               s = next;
             }
         }
-      fd = real.openat64 (dfd, m.e[i].name, O_WRONLY | O_CREAT | O_TRUNC,
-                          0644);
+      fd = real.openat (dfd, m.e[i].name, O_WRONLY | O_CREAT | O_TRUNC,
+                        0644);
       if (fd < 0 || write_sparse (fd, p, size) != 0)
         die ("crash: cannot write %s/%s", store, m.e[i].name);
       real.close (fd);
@@ -849,14 +866,14 @@ do_open (int dirfd, const char *path, int flags, mode_t mode)
   if (!enter ())
     {
       leave ();
-      return real.openat64 (dirfd, path, flags, mode);
+      return real.openat (dirfd, path, flags, mode);
     }
   name = store_name (dirfd, path);
   if (name != NULL && (flags & O_TMPFILE) == O_TMPFILE)
     die ("O_TMPFILE in the store is not modelled");
   if (name != NULL && (flags & O_CREAT) && map_find (&cur, name) == NULL)
     created = 1;
-  fd = real.openat64 (dirfd, path, flags, mode);
+  fd = real.openat (dirfd, path, flags, mode);
   if (fd < 0 || fstat (fd, &st) != 0)
     {
       leave ();
@@ -916,6 +933,7 @@ open (const char *path, int flags, ...)
   return do_open (AT_FDCWD, path, flags, mode);
 }
 
+#if PL_LFS64
 int
 open64 (const char *path, int flags, ...)
 {
@@ -923,6 +941,7 @@ open64 (const char *path, int flags, ...)
   OPEN_MODE (flags, mode);
   return do_open (AT_FDCWD, path, flags | O_LARGEFILE, mode);
 }
+#endif
 
 int
 openat (int dirfd, const char *path, int flags, ...)
@@ -932,6 +951,7 @@ openat (int dirfd, const char *path, int flags, ...)
   return do_open (dirfd, path, flags, mode);
 }
 
+#if PL_LFS64
 int
 openat64 (int dirfd, const char *path, int flags, ...)
 {
@@ -939,7 +959,9 @@ openat64 (int dirfd, const char *path, int flags, ...)
   OPEN_MODE (flags, mode);
   return do_open (dirfd, path, flags | O_LARGEFILE, mode);
 }
+#endif
 
+#if PL_LFS64
 /* The fortified entry points (no mode: no O_CREAT).  */
 int __open_2 (const char *, int);
 int __open64_2 (const char *, int);
@@ -969,6 +991,7 @@ __openat64_2 (int dirfd, const char *path, int flags)
 {
   return do_open (dirfd, path, flags | O_LARGEFILE, 0);
 }
+#endif
 
 int
 creat (const char *path, mode_t mode)
@@ -976,12 +999,14 @@ creat (const char *path, mode_t mode)
   return do_open (AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, mode);
 }
 
+#if PL_LFS64
 int
 creat64 (const char *path, mode_t mode)
 {
   return do_open (AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC
                   | O_LARGEFILE, mode);
 }
+#endif
 
 int
 close (int fd)
@@ -1079,7 +1104,7 @@ do_pwrite (int fd, const void *buf, size_t len, off64_t off)
   ssize_t n;
 
   enter ();
-  n = real.pwrite64 (fd, buf, len, off);
+  n = real.pwrite (fd, buf, len, off);
   if (n > 0)
     wrote (fd, buf, (size_t) n, off);
   leave ();
@@ -1092,11 +1117,13 @@ pwrite (int fd, const void *buf, size_t len, off_t off)
   return do_pwrite (fd, buf, len, off);
 }
 
+#if PL_LFS64
 ssize_t
 pwrite64 (int fd, const void *buf, size_t len, off64_t off)
 {
   return do_pwrite (fd, buf, len, off);
 }
+#endif
 
 static ssize_t
 do_pwritev (int fd, const struct iovec *iov, int cnt, off64_t off)
@@ -1104,7 +1131,7 @@ do_pwritev (int fd, const struct iovec *iov, int cnt, off64_t off)
   ssize_t n;
 
   enter ();
-  n = real.pwritev64 (fd, iov, cnt, off);
+  n = real.pwritev (fd, iov, cnt, off);
   if (n > 0 && fd_obj (fd) >= 0)
     {
       unsigned char *p = gather (iov, cnt, (size_t) n);
@@ -1121,11 +1148,13 @@ pwritev (int fd, const struct iovec *iov, int cnt, off_t off)
   return do_pwritev (fd, iov, cnt, off);
 }
 
+#if PL_LFS64
 ssize_t
 pwritev64 (int fd, const struct iovec *iov, int cnt, off64_t off)
 {
   return do_pwritev (fd, iov, cnt, off);
 }
+#endif
 
 /* A new size SIZE for the file of FD, if at least its current one when
    GROW_ONLY (fallocate).  Called with the lock held.  */
@@ -1153,7 +1182,7 @@ do_ftruncate (int fd, off64_t size)
   int r;
 
   enter ();
-  r = real.ftruncate64 (fd, size);
+  r = real.ftruncate (fd, size);
   if (r == 0)
     resized (fd, size, 0);
   leave ();
@@ -1166,11 +1195,13 @@ ftruncate (int fd, off_t size)
   return do_ftruncate (fd, size);
 }
 
+#if PL_LFS64
 int
 ftruncate64 (int fd, off64_t size)
 {
   return do_ftruncate (fd, size);
 }
+#endif
 
 static int
 do_fallocate (int fd, int mode, off64_t off, off64_t len, int posix)
@@ -1180,8 +1211,8 @@ do_fallocate (int fd, int mode, off64_t off, off64_t len, int posix)
   enter ();
   if (mode != 0 && fd_obj (fd) >= 0)
     die ("fallocate mode %#x is not modelled", (unsigned) mode);
-  r = posix ? real.posix_fallocate64 (fd, off, len)
-            : real.fallocate64 (fd, mode, off, len);
+  r = posix ? real.posix_fallocate (fd, off, len)
+            : real.fallocate (fd, mode, off, len);
   if (r == 0)
     resized (fd, 0, 1);
   leave ();
@@ -1194,11 +1225,13 @@ fallocate (int fd, int mode, off_t off, off_t len)
   return do_fallocate (fd, mode, off, len, 0);
 }
 
+#if PL_LFS64
 int
 fallocate64 (int fd, int mode, off64_t off, off64_t len)
 {
   return do_fallocate (fd, mode, off, len, 0);
 }
+#endif
 
 int
 posix_fallocate (int fd, off_t off, off_t len)
@@ -1206,11 +1239,13 @@ posix_fallocate (int fd, off_t off, off_t len)
   return do_fallocate (fd, 0, off, len, 1);
 }
 
+#if PL_LFS64
 int
 posix_fallocate64 (int fd, off64_t off, off64_t len)
 {
   return do_fallocate (fd, 0, off, len, 1);
 }
+#endif
 
 /* fsync or fdatasync: the same in the model.  A flush of the store is
    not passed on unless LRVM_PL_REAL_SYNC is set.  */
@@ -1417,7 +1452,7 @@ do_mmap (void *addr, size_t len, int prot, int flags, int fd, off64_t off)
   if ((prot & PROT_WRITE) && (flags & MAP_SHARED) && fd_obj (fd) >= 0)
     die ("a writable shared mapping of a store file is not modelled");
   leave ();
-  return real.mmap64 (addr, len, prot, flags, fd, off);
+  return real.mmap (addr, len, prot, flags, fd, off);
 }
 
 void *
@@ -1426,13 +1461,15 @@ mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
   return do_mmap (addr, len, prot, flags, fd, off);
 }
 
+#if PL_LFS64
 void *
 mmap64 (void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
   return do_mmap (addr, len, prot, flags, fd, off);
 }
+#endif
 
-#else /* !(__linux__ && __GLIBC__) */
+#else /* !__linux__ */
 
 /* Nothing is interposed: the power-loss tests are unsupported here.  */
 int lrvm_plshim_unsupported (void);
