@@ -1,7 +1,7 @@
 /* clockshim.c -- an LD_PRELOAD module that moves the time of day:
-   clock_gettime (CLOCK_REALTIME), and with the GNU C library
-   gettimeofday, answer LRVM_CLOCK_SHIFT seconds later than the
-   system's clock (0 if unset).
+   clock_gettime (CLOCK_REALTIME), and gettimeofday where its
+   declaration allows (see configure), answer LRVM_CLOCK_SHIFT seconds
+   later than the system's clock (0 if unset).
    A deadline computed from them lies that much further away than it
    should, as if the clock had been set back by as much while a thread
    waited for it.  Other clocks pass through.  */
@@ -36,9 +36,10 @@ clock_gettime (clockid_t id, struct timespec *ts)
   return r;
 }
 
-/* Declared differently from one C library to another: the GNU one's
-   only.  */
-#ifdef __GLIBC__
+/* Declared differently from one C library to another: defined where
+   configure found it declared with a void * time zone (glibc, musl),
+   whose definition here matches.  */
+#ifdef GETTIMEOFDAY_VOID_TZ
 int
 gettimeofday (struct timeval *tv, void *tz)
 {

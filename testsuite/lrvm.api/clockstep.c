@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,13 +80,15 @@ run_shifted (void)
 {
   struct worker a, b;
   struct rvm_statistics st;
-  struct timeval tv;
+  struct timespec ts;
   char *dir;
   uint64_t worst = 0, t0;
   int round, i, bad = 0;
 
-  gettimeofday (&tv, NULL);
-  if (tv.tv_sec - time (NULL) < SHIFT / 2)
+  /* The shim moves clock_gettime, which every C library lets it
+     reach, but not time ().  */
+  if (clock_gettime (CLOCK_REALTIME, &ts) != 0
+      || ts.tv_sec - time (NULL) < SHIFT / 2)
     {
       t_unsupported ("clockstep: the time of day is an hour ahead");
       t_unsupported ("clockstep: commits alone return at once");
