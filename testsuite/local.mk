@@ -4,7 +4,8 @@ RUNTESTDEFAULTFLAGS = --tool lrvm --srcdir $$srcdir/testsuite
 
 check_LTLIBRARIES = testsuite/libtestlib.la
 testsuite_libtestlib_la_SOURCES = testsuite/lib/testlib.c \
-	testsuite/lib/testlib.h
+	testsuite/lib/testlib.h testsuite/lib/teststore.c \
+	testsuite/lib/teststore.h
 
 # Test programs link the installed-style library and the test helpers.
 TESTLIBS = testsuite/libtestlib.la lib/liblrvm.la $(PTHREAD_LIBS)

@@ -8,6 +8,7 @@
 #include <lrvm.h>
 #include "format.h"
 #include "testlib.h"
+#include "teststore.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -102,26 +103,6 @@ stats (rvm_t rvm)
   if (rvm_stats (rvm, &st, sizeof st) != 0)
     t_note ("rvm_stats failed: %s", rvm_errmsg ());
   return st;
-}
-
-static rvm_t
-open_or_bail (const char *dir, const struct rvm_options *o)
-{
-  rvm_t rvm;
-
-  if (rvm_open (dir, o, &rvm) != 0)
-    t_bail ("cannot open %s: %s", dir, rvm_errmsg ());
-  return rvm;
-}
-
-static void *
-map_or_bail (rvm_t rvm, const char *name, size_t size)
-{
-  void *base;
-
-  if (rvm_map_segment (rvm, name, size, &base, NULL) != 0)
-    t_bail ("cannot map %s: %s", name, rvm_errmsg ());
-  return base;
 }
 
 /* What a verifier compares: segment SEG of DIR, SIZE bytes, equals
@@ -668,8 +649,8 @@ test_threshold (void)
     t_bail ("out of memory");
   rvm_options_init (&o);
   o.truncate_threshold = THRESHOLD;
-  rvm = open_or_bail (d, &o);
-  seg = map_or_bail (rvm, "s", TSEG);
+  rvm = t_open (d, &o);
+  seg = t_map (rvm, "s", TSEG);
   for (i = 1; i <= 30; i++)
     {
       int r = put (rvm, seg, (i - 1) * CHUNK, CHUNK, i,
@@ -772,8 +753,8 @@ test_threshold_never (uint64_t threshold, const char *what)
 
   rvm_options_init (&o);
   o.truncate_threshold = threshold;
-  rvm = open_or_bail (d, &o);
-  seg = map_or_bail (rvm, "s", TSEG);
+  rvm = t_open (d, &o);
+  seg = t_map (rvm, "s", TSEG);
   for (i = 0; i < 150; i++)
     ok &= put (rvm, seg, (i % 30) * CHUNK, CHUNK, i,
                i % 10 == 9 ? 0 : RVM_NO_FLUSH, NULL) == 0;
@@ -805,8 +786,8 @@ test_threshold_zero (void)
 
   rvm_options_init (&o);
   o.truncate_threshold = 0;
-  rvm = open_or_bail (d, &o);
-  seg = map_or_bail (rvm, "s", TSEG);
+  rvm = t_open (d, &o);
+  seg = t_map (rvm, "s", TSEG);
   for (i = 0; i < 20; i++)
     ok &= put (rvm, seg, i * CHUNK, CHUNK, i, 0, NULL) == 0;
   t_check (ok && stats (rvm).truncations == 0,
@@ -836,8 +817,8 @@ test_reserve (uint64_t reserve)
     t_bail ("out of memory");
   rvm_options_init (&o);
   o.log_reserve = reserve;
-  rvm = open_or_bail (d, &o);
-  seg = map_or_bail (rvm, "s", TSEG);
+  rvm = t_open (d, &o);
+  seg = t_map (rvm, "s", TSEG);
   /* About 2.4 MiB of records.  */
   for (i = 0; i < 300; i++)
     ok &= put (rvm, seg, (i * 7 % 31) * CHUNK, CHUNK, i,
@@ -1160,8 +1141,8 @@ test_close (void)
   trans_t tid;
   int held, freed;
 
-  rvm = open_or_bail (d, NULL);
-  seg = map_or_bail (rvm, "s", SEG);
+  rvm = t_open (d, NULL);
+  seg = t_map (rvm, "s", SEG);
   held = opener_try (&op);
   if (rvm_begin (rvm, 1, &seg, 0, &tid) != 0)
     t_bail ("close: begin: %s", rvm_errmsg ());
@@ -1335,10 +1316,10 @@ test_set_range (void)
   /* Not on the heap: the verifiers are forked while they are live, and
      valgrind may find no pointer to them in a child.  */
   static unsigned char wa[4096], wb[4096];
-  rvm_t rvm = open_or_bail (d, NULL);
-  unsigned char *a = map_or_bail (rvm, "a", 4096);
-  unsigned char *b = map_or_bail (rvm, "b", 4096);
-  unsigned char *c = map_or_bail (rvm, "c", 4096);
+  rvm_t rvm = t_open (d, NULL);
+  unsigned char *a = t_map (rvm, "a", 4096);
+  unsigned char *b = t_map (rvm, "b", 4096);
+  unsigned char *c = t_map (rvm, "c", 4096);
   void *segs[2];
   unsigned char local[8];
   uint64_t before;
@@ -1392,7 +1373,7 @@ static void
 test_padding (void)
 {
   char *d = t_tmpdir ("padding"), path[4096], name[16];
-  rvm_t rvm = open_or_bail (d, NULL);
+  rvm_t rvm = t_open (d, NULL);
   unsigned char *seg[9], *log = NULL, *mem;
   void *base;
   size_t k, j, pos, nrec = 0, nent = 0, bad = 0, logsize = 1 << 20;
@@ -1404,7 +1385,7 @@ test_padding (void)
     {
       memset (name, 'p', k + 1);
       name[k + 1] = '\0';
-      seg[k] = map_or_bail (rvm, name, 65536);
+      seg[k] = t_map (rvm, name, 65536);
     }
   /* Nonzero old bytes in both buffers the log alternates between: two
      records of a 60000-byte range of 0xa5.  */
@@ -1491,7 +1472,7 @@ static void
 test_many_segments (void)
 {
   char *d = t_tmpdir ("many"), name[16];
-  rvm_t rvm = open_or_bail (d, NULL);
+  rvm_t rvm = t_open (d, NULL);
   void *base[MANY + MANY / 3];
   unsigned char stamp[MANY + MANY / 3];
   size_t i, found = 0, refused = 0, kept = 0, seen = 0;
@@ -1501,7 +1482,7 @@ test_many_segments (void)
   for (i = 0; i < MANY; i++)
     {
       snprintf (name, sizeof name, "m%zu", i);
-      base[i] = map_or_bail (rvm, name, 4096);
+      base[i] = t_map (rvm, name, 4096);
       stamp[i] = 0;
     }
   /* Unmap every third segment, then map as many new ones, which may
@@ -1515,7 +1496,7 @@ test_many_segments (void)
   for (i = MANY; i < MANY + MANY / 3; i++)
     {
       snprintf (name, sizeof name, "m%zu", i);
-      base[i] = map_or_bail (rvm, name, 4096);
+      base[i] = t_map (rvm, name, 4096);
     }
   /* One committed byte in every mapped segment, each found by its
      address.  */
@@ -1543,7 +1524,7 @@ test_many_segments (void)
            MANY);
   ok = rvm_close (rvm) == 0;
   /* Reopen: every segment holds its byte.  */
-  rvm = open_or_bail (d, NULL);
+  rvm = t_open (d, NULL);
   for (i = 0; ok && i < MANY + MANY / 3; i++)
     {
       void *b;
@@ -1572,8 +1553,8 @@ test_coalesce (void)
 {
   char *d = t_tmpdir ("coalesce");
   unsigned char *want = calloc (1, 4096), rec[512];
-  rvm_t rvm = open_or_bail (d, NULL);
-  unsigned char *seg = map_or_bail (rvm, "co", 4096);
+  rvm_t rvm = t_open (d, NULL);
+  unsigned char *seg = t_map (rvm, "co", 4096);
   void *base = seg;
   uint64_t before, expect;
   char path[4096];
@@ -1640,8 +1621,8 @@ test_many_ranges (void)
 {
   char *d = t_tmpdir ("ranges");
   unsigned char *want = calloc (1, MR_SIZE), *before = malloc (MR_SIZE);
-  rvm_t rvm = open_or_bail (d, NULL);
-  unsigned char *seg = map_or_bail (rvm, "mr", MR_SIZE);
+  rvm_t rvm = t_open (d, NULL);
+  unsigned char *seg = t_map (rvm, "mr", MR_SIZE);
   void *base = seg;
   uint64_t rng = 0x51ed2701u;
   int it, ok = 1, restored = 1, most = 0;
@@ -1716,9 +1697,9 @@ test_stats_counts (void)
 {
   char *d = t_tmpdir ("stats");
   struct rvm_statistics st;
-  rvm_t rvm = open_or_bail (d, NULL);
-  void *seg = map_or_bail (rvm, "s", SEG);
-  void *seg2 = map_or_bail (rvm, "seg2", SEG);
+  rvm_t rvm = t_open (d, NULL);
+  void *seg = t_map (rvm, "s", SEG);
+  void *seg2 = t_map (rvm, "seg2", SEG);
   uint64_t bytes = 0;
   trans_t tid = -1;
   int ok = 1, i;
@@ -1845,7 +1826,7 @@ test_stats_recovery (void)
   int ok;
 
   ok = t_run_child (records_writer, &a, how, sizeof how);
-  rvm = open_or_bail (d, NULL);
+  rvm = t_open (d, NULL);
   st = stats (rvm);
   t_note ("stats: recovery of 37 records replayed %llu in %llu us"
           " (writer: %s)", (unsigned long long) st.recovery_records,
@@ -1855,7 +1836,7 @@ test_stats_recovery (void)
            "stats: reopening a closed store with 37 live records replays"
            " 37, in a measured time");
   rvm_close (rvm);
-  rvm = open_or_bail (d, NULL);
+  rvm = t_open (d, NULL);
   st = stats (rvm);
   t_note ("stats: the next open replays %llu records",
           (unsigned long long) st.recovery_records);
@@ -1867,7 +1848,7 @@ test_stats_recovery (void)
   a.lost = 3;
   a.close = 0;
   t_wait (t_fork (records_writer, &a), NULL, how, sizeof how);
-  rvm = open_or_bail (d, NULL);
+  rvm = t_open (d, NULL);
   st = stats (rvm);
   t_note ("stats: the writer ended with %s; recovery replayed %llu"
           " records", how, (unsigned long long) st.recovery_records);
@@ -1884,8 +1865,8 @@ static void
 test_stats_size (void)
 {
   char *d = t_tmpdir ("statsize");
-  rvm_t rvm = open_or_bail (d, NULL);
-  void *seg = map_or_bail (rvm, "s", SEG);
+  rvm_t rvm = t_open (d, NULL);
+  void *seg = t_map (rvm, "s", SEG);
   struct rvm_statistics full;
   unsigned char buf[sizeof full + 32], marks[sizeof full + 32];
   size_t sizes[3], i;

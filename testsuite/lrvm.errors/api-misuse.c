@@ -7,6 +7,7 @@
 
 #include <lrvm.h>
 #include "testlib.h"
+#include "teststore.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -120,26 +121,6 @@ put (rvm_t rvm, void *seg, size_t off, const char *data, size_t len)
   return rvm_commit (tid, 0);
 }
 
-static rvm_t
-open_store (const char *dir)
-{
-  rvm_t rvm;
-
-  if (rvm_open (dir, NULL, &rvm) != 0)
-    t_bail ("cannot open %s: %s", dir, rvm_errmsg ());
-  return rvm;
-}
-
-static void *
-map (rvm_t rvm, const char *name, size_t size)
-{
-  void *base;
-
-  if (rvm_map_segment (rvm, name, size, &base, NULL) != 0)
-    t_bail ("cannot map %s: %s", name, rvm_errmsg ());
-  return base;
-}
-
 /* --- handles ----------------------------------------------------- */
 
 static void
@@ -159,8 +140,8 @@ test_handles (void)
   none = mmap (NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (none == MAP_FAILED)
     t_bail ("mmap: %s", strerror (errno));
-  closed = open_store (d);
-  seg = map (closed, "keep", SEGSIZE);
+  closed = t_open (d, NULL);
+  seg = t_map (closed, "keep", SEGSIZE);
   put (closed, seg, 0, "kept", 5);
   t_check (rvm_close (closed) == 0, "handles: close the store");
   before = t_listing (d);
@@ -284,7 +265,7 @@ test_open (void)
            "open: larger options from a later version are accepted");
   if (rvm != NULL)
     {
-      seg = map (rvm, "s", SEGSIZE);
+      seg = t_map (rvm, "s", SEGSIZE);
       t_check (put (rvm, seg, 0, "opened", 7) == 0,
                "open: the store works after the refused opens");
       rvm_close (rvm);
@@ -314,11 +295,11 @@ test_segments (void)
 
   snprintf (d, sizeof d, "%s/one", outer);
   snprintf (d2, sizeof d2, "%s/two", outer);
-  rvm = open_store (d);
-  rvm2 = open_store (d2);
-  a = map (rvm, "a", SEGSIZE);
-  b = map (rvm, "b", SEGSIZE);
-  other = map (rvm2, "a", SEGSIZE);
+  rvm = t_open (d, NULL);
+  rvm2 = t_open (d2, NULL);
+  a = t_map (rvm, "a", SEGSIZE);
+  b = t_map (rvm, "b", SEGSIZE);
+  other = t_map (rvm2, "a", SEGSIZE);
   junk = malloc (SEGSIZE);
   put (rvm, a, 0, "aaaa", 5);
   put (rvm2, other, 0, "other", 6);
@@ -433,8 +414,8 @@ static void
 test_grow_fails (void)
 {
   char *d = t_tmpdir ("a-grow");
-  rvm_t rvm = open_store (d);
-  void *s = map (rvm, "s", SEGSIZE), *base;
+  rvm_t rvm = t_open (d, NULL);
+  void *s = t_map (rvm, "s", SEGSIZE), *base;
   int r;
 
   put (rvm, s, 0, "grow", 5);
@@ -451,7 +432,7 @@ test_grow_fails (void)
           " SIZE_MAX");
   t_check (t_file_size (d, "s") == SEGSIZE, "grow: the refused map leaves"
            " the file's size");
-  s = map (rvm, "s", SEGSIZE);
+  s = t_map (rvm, "s", SEGSIZE);
   t_check (put (rvm, s, 10, "again", 6) == 0,
            "grow: the segment maps and commits again");
   rvm_close (rvm);
@@ -479,11 +460,11 @@ test_begin (void)
 
   snprintf (d, sizeof d, "%s/one", outer);
   snprintf (d2, sizeof d2, "%s/two", outer);
-  rvm = open_store (d);
-  rvm2 = open_store (d2);
-  a = map (rvm, "a", SEGSIZE);
-  b = map (rvm, "b", SEGSIZE);
-  other = map (rvm2, "o", SEGSIZE);
+  rvm = t_open (d, NULL);
+  rvm2 = t_open (d2, NULL);
+  a = t_map (rvm, "a", SEGSIZE);
+  b = t_map (rvm, "b", SEGSIZE);
+  other = t_map (rvm2, "o", SEGSIZE);
   junk = malloc (64);
   segs[0] = a;
   segs[1] = b;
@@ -565,11 +546,11 @@ test_ranges (void)
 
   snprintf (d, sizeof d, "%s/one", outer);
   snprintf (d2, sizeof d2, "%s/two", outer);
-  rvm = open_store (d);
-  rvm2 = open_store (d2);
-  a = map (rvm, "a", SEGSIZE);
-  b = map (rvm, "b", SEGSIZE);
-  other = map (rvm2, "o", SEGSIZE);
+  rvm = t_open (d, NULL);
+  rvm2 = t_open (d2, NULL);
+  a = t_map (rvm, "a", SEGSIZE);
+  b = t_map (rvm, "b", SEGSIZE);
+  other = t_map (rvm2, "o", SEGSIZE);
   junk = malloc (64);
   segs[0] = a;
   if (rvm_begin (rvm, 1, segs, 0, &tid) != 0)
@@ -682,8 +663,8 @@ static void
 test_no_restore (void)
 {
   char *d = t_tmpdir ("a-norestore");
-  rvm_t rvm = open_store (d);
-  char *a = map (rvm, "a", SEGSIZE);
+  rvm_t rvm = t_open (d, NULL);
+  char *a = t_map (rvm, "a", SEGSIZE);
   void *segs[1];
   trans_t tid, t2;
 
@@ -725,8 +706,8 @@ static void
 test_close_active (void)
 {
   char *d = t_tmpdir ("a-close");
-  rvm_t rvm = open_store (d);
-  char *a = map (rvm, "a", SEGSIZE);
+  rvm_t rvm = t_open (d, NULL);
+  char *a = t_map (rvm, "a", SEGSIZE);
   void *segs[1];
   trans_t tid;
 
@@ -754,7 +735,7 @@ static void
 test_stats (void)
 {
   char *d = t_tmpdir ("a-stats");
-  rvm_t rvm = open_store (d);
+  rvm_t rvm = t_open (d, NULL);
   struct rvm_statistics st;
   uint64_t *small;
 

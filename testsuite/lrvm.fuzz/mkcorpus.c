@@ -13,6 +13,7 @@
 
 #include "lrvm-internal.h"
 #include "testlib.h"
+#include "teststore.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,26 +66,6 @@ commit (rvm_t rvm, void **bases, int nseg, const struct range *r, int n,
     }
   if (rvm_commit (tid, 0) != 0)
     t_bail ("commit: %s", rvm_errmsg ());
-}
-
-static rvm_t
-open_store (const char *dir)
-{
-  rvm_t rvm;
-
-  if (rvm_open (dir, NULL, &rvm) != 0)
-    t_bail ("open %s: %s", dir, rvm_errmsg ());
-  return rvm;
-}
-
-static void *
-map (rvm_t rvm, const char *name, size_t size)
-{
-  void *base;
-
-  if (rvm_map_segment (rvm, name, size, &base, NULL) != 0)
-    t_bail ("map %s: %s", name, rvm_errmsg ());
-  return base;
 }
 
 static void
@@ -247,7 +228,7 @@ main (int argc, char **argv)
 
   /* A new store: a header, no record.  */
   dir = t_tmpdir ("mkcorpus");
-  close_store (open_store (dir));
+  close_store (t_open (dir, NULL));
   load (dir, 0);
   emit ("empty", img, LRVM_LOG_DATA_START, 0, 0, "ok", 0, 0, 0);
   t_rmdir (dir);
@@ -256,8 +237,8 @@ main (int argc, char **argv)
   /* Three commits of one range, each in a segment; the file ends with
      the last record.  */
   dir = t_tmpdir ("mkcorpus");
-  rvm = open_store (dir);
-  b[0] = map (rvm, "seg", 4096);
+  rvm = t_open (dir, NULL);
+  b[0] = t_map (rvm, "seg", 4096);
   for (i = 0; i < 3; i++)
     commit (rvm, b, 1, three[i], 1, i);
   close_store (rvm);
@@ -303,9 +284,9 @@ main (int argc, char **argv)
   /* Two segments, several ranges per record, a record longer than the
      fuzz build's scan window; zeros after the last record.  */
   dir = t_tmpdir ("mkcorpus");
-  rvm = open_store (dir);
-  b[0] = map (rvm, "alpha", 8192);
-  b[1] = map (rvm, "beta-2", 8192);
+  rvm = t_open (dir, NULL);
+  b[0] = t_map (rvm, "alpha", 8192);
+  b[1] = t_map (rvm, "beta-2", 8192);
   commit (rvm, b, 2, multi1, NR (multi1), 1);
   commit (rvm, b, 2, multi2, NR (multi2), 2);
   commit (rvm, b, 2, multi3, NR (multi3), 3);
@@ -320,15 +301,15 @@ main (int argc, char **argv)
      again; its record is as long as the first old one, so the older
      epoch's second and third records follow it and end it cleanly.  */
   dir = t_tmpdir ("mkcorpus");
-  rvm = open_store (dir);
-  b[0] = map (rvm, "seg", 4096);
+  rvm = t_open (dir, NULL);
+  b[0] = t_map (rvm, "seg", 4096);
   for (i = 0; i < 3; i++)
     commit (rvm, b, 1, epoch1[i], 1, 10 + i);
   close_store (rvm);
   load (dir, 3);
   old_end = rec_end;
-  rvm = open_store (dir);
-  b[0] = map (rvm, "seg", 4096);
+  rvm = t_open (dir, NULL);
+  b[0] = t_map (rvm, "seg", 4096);
   commit (rvm, b, 1, epoch2, 1, 20);
   close_store (rvm);
   load (dir, 1);
