@@ -9,6 +9,7 @@
 
 #include <lrvm.h>
 #include "testlib.h"
+#include "teststore.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -663,10 +664,9 @@ test_disjoint (void)
   memset (&p, 0, sizeof p);
   pthread_mutex_init (&p.mu, NULL);
   pthread_cond_init (&p.cv, NULL);
-  if (rvm_open (d, NULL, &p.rvm) != 0
-      || rvm_map_segment (p.rvm, "p0", 4096, &p.seg[0], NULL) != 0
-      || rvm_map_segment (p.rvm, "p1", 4096, &p.seg[1], NULL) != 0)
-    t_bail ("disjoint: %s", rvm_errmsg ());
+  p.rvm = t_open (d, NULL);
+  p.seg[0] = t_map (p.rvm, "p0", 4096);
+  p.seg[1] = t_map (p.rvm, "p1", 4096);
   for (i = 0; i < 2; i++)
     {
       s[i].p = &p;
@@ -738,9 +738,8 @@ test_race (void)
   rvm_t rvm;
 
   memset (&rc, 0, sizeof rc);
-  if (rvm_open (d, NULL, &rvm) != 0
-      || rvm_map_segment (rvm, "shared", 4096, &rc.seg, NULL) != 0)
-    t_bail ("race: %s", rvm_errmsg ());
+  rvm = t_open (d, NULL);
+  rc.seg = t_map (rvm, "shared", 4096);
   rc.rvm = rvm;
   pthread_mutex_init (&rc.mu, NULL);
   pthread_cond_init (&rc.cv, NULL);
@@ -840,8 +839,7 @@ test_group_commit (void)
   unsigned t;
   int bad = 0;
 
-  if (rvm_open (d, NULL, &rvm) != 0)
-    t_bail ("group: %s", rvm_errmsg ());
+  rvm = t_open (d, NULL);
   for (t = 0; t < GTHREADS; t++)
     {
       char name[16];
@@ -849,8 +847,7 @@ test_group_commit (void)
       g[t].rvm = rvm;
       g[t].t = t;
       g[t].bad = 0;
-      if (rvm_map_segment (rvm, name, 4096, &g[t].seg, NULL) != 0)
-        t_bail ("group: %s", rvm_errmsg ());
+      g[t].seg = t_map (rvm, name, 4096);
     }
   for (t = 0; t < GTHREADS; t++)
     if (pthread_create (&th[t], NULL, gworker_main, &g[t]) != 0)
@@ -975,14 +972,12 @@ test_handoff (void)
   memset (&h, 0, sizeof h);
   pthread_mutex_init (&h.mu, NULL);
   pthread_cond_init (&h.cv, NULL);
-  if (rvm_open (d, NULL, &h.rvm) != 0)
-    t_bail ("handoff: %s", rvm_errmsg ());
+  h.rvm = t_open (d, NULL);
   for (i = 0; i < HANDOFF; i++)
     {
       char name[16];
       snprintf (name, sizeof name, "h%d", i);
-      if (rvm_map_segment (h.rvm, name, HSEG, &h.seg[i], NULL) != 0)
-        t_bail ("handoff: %s", rvm_errmsg ());
+      h.seg[i] = t_map (h.rvm, name, HSEG);
     }
   for (i = 0; i < HANDOFF; i++)
     {
@@ -1035,6 +1030,22 @@ test_handoff (void)
 #define REG_COMMITS 3000
 #define REG_OPENS 100
 
+/* Write I at the start of SEG, a segment of RVM, in one no-flush
+   commit: 0 or a status code.  */
+static int
+reg_count (rvm_t rvm, void *seg, unsigned i)
+{
+  trans_t tid;
+  int r = rvm_begin (rvm, 1, &seg, 0, &tid);
+
+  if (r == 0 && (r = rvm_modify (tid, seg, 0, sizeof i)) == 0)
+    {
+      memcpy (seg, &i, sizeof i);
+      r = rvm_commit (tid, RVM_NO_FLUSH);
+    }
+  return r;
+}
+
 struct reg_committer
 {
   rvm_t rvm;
@@ -1053,13 +1064,7 @@ reg_committer_main (void *arg)
 
   for (i = 1; i <= REG_COMMITS && w->bad == 0; i++)
     {
-      trans_t tid;
-      int r = rvm_begin (w->rvm, 1, &w->seg, 0, &tid);
-      if (r == 0 && (r = rvm_modify (tid, w->seg, 0, sizeof i)) == 0)
-        {
-          memcpy (w->seg, &i, sizeof i);
-          r = rvm_commit (tid, RVM_NO_FLUSH);
-        }
+      int r = reg_count (w->rvm, w->seg, i);
       if (r == 0)
         w->count++;
       else
@@ -1088,20 +1093,14 @@ reg_opener_main (void *arg)
     {
       rvm_t rvm;
       void *seg;
-      trans_t tid;
       int r = rvm_open (o->dir, NULL, &rvm);
       if (r != 0)
         {
           o->bad = r;
           break;
         }
-      if ((r = rvm_map_segment (rvm, "x", 4096, &seg, NULL)) == 0
-          && (r = rvm_begin (rvm, 1, &seg, 0, &tid)) == 0
-          && (r = rvm_modify (tid, seg, 0, sizeof i)) == 0)
-        {
-          memcpy (seg, &i, sizeof i);
-          r = rvm_commit (tid, RVM_NO_FLUSH);
-        }
+      if ((r = rvm_map_segment (rvm, "x", 4096, &seg, NULL)) == 0)
+        r = reg_count (rvm, seg, i);
       if (rvm_close (rvm) != 0 && r == 0)
         r = RVM_EIO;
       if (r == 0)
@@ -1154,13 +1153,11 @@ test_registry (void)
   memset (w, 0, sizeof w);
   memset (&o, 0, sizeof o);
   o.dir = dx;
-  if (rvm_open (dy, NULL, &rvm) != 0)
-    t_bail ("registry: %s", rvm_errmsg ());
+  rvm = t_open (dy, NULL);
   for (i = 0; i < 2; i++)
     {
       w[i].rvm = rvm;
-      if (rvm_map_segment (rvm, want[i].seg, 4096, &w[i].seg, NULL) != 0)
-        t_bail ("registry: %s", rvm_errmsg ());
+      w[i].seg = t_map (rvm, want[i].seg, 4096);
     }
   for (i = 0; i < 2; i++)
     if (pthread_create (&th[started], NULL, reg_committer_main, &w[i]) == 0)
